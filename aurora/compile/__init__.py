@@ -1,0 +1,5 @@
+"""Stage 2: compile a parsed formula against data into a :class:`ModelPlan`."""
+from aurora.compile.plan import ModelPlan, compile_plan
+from aurora.compile.spec import ModelSpec
+
+__all__ = ["ModelPlan", "ModelSpec", "compile_plan"]

@@ -1,0 +1,236 @@
+"""``compile_plan``: formula + data → :class:`ModelPlan` (stage 2 of the pipeline)."""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from aurora.compile.frame import FrameInfo, as_frame, factor_levels, prepare_frame
+from aurora.compile.response import ResponseData, build_response
+from aurora.compile.spec import ModelSpec, evaluate_expression
+from aurora.compile.translate import normalise_factor, r_column_name, to_python
+from aurora.errors import DataError, ModelSpecError
+from aurora.formula.ast import Formula, ParametricTerm
+
+__all__ = ["ModelPlan", "compile_plan"]
+
+
+@dataclass(frozen=True)
+class ModelPlan:
+    """A model ready for the engine: matrices, response, weights, offset, and the spec.
+
+    Attributes
+    ----------
+    spec : ModelSpec
+        Rebuilds the matrices for new data.
+    X : ndarray, shape (n, p)
+        Parametric model matrix.
+    y : ndarray, shape (n,)
+    weights : ndarray, shape (n,)
+        Prior weights (binomial trials from ``cbind`` folded in, as R's ``glm`` does).
+    offset : ndarray, shape (n,)
+    n_trials : ndarray or None
+        Binomial trials from ``cbind`` (R's ``n``), for the log-likelihood.
+    frame : FrameInfo
+        Rows omitted for missing values.
+    row_index : pandas.Index
+        Labels of the rows used.
+    response_levels : tuple of str or None
+        Levels of a factor response.
+    penalties : tuple
+        Penalty blocks (empty for a GLM; smooths add them).
+    """
+
+    spec: ModelSpec
+    X: np.ndarray = field(repr=False)
+    y: np.ndarray = field(repr=False)
+    weights: np.ndarray = field(repr=False)
+    offset: np.ndarray = field(repr=False)
+    n_trials: np.ndarray | None = field(repr=False)
+    frame: FrameInfo
+    row_index: pd.Index = field(repr=False)
+    response_levels: tuple[str, ...] | None = None
+    penalties: tuple = ()
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return self.spec.column_names
+
+    @property
+    def nobs(self) -> int:
+        return int(self.X.shape[0])
+
+    def describe(self) -> str:
+        """A short text description of the blocks of the model."""
+        lines = [f"ModelPlan: n = {self.nobs}, p = {self.X.shape[1]}"
+                 + (f" ({self.frame.n_omitted} rows omitted for missing values)"
+                    if self.frame.n_omitted else "")]
+        resp = self.spec.formula.response
+        lines.append(f"  response: {resp}")
+        for label, cols in zip(self.spec.term_labels, self.spec.term_columns):
+            names = ", ".join(self.spec.column_names[i] for i in cols)
+            lines.append(f"  term {label}: columns [{names}]")
+        if self.spec.offset_exprs or self.spec.offset_arg or np.any(self.offset != 0):
+            lines.append("  offset: " + ", ".join(list(self.spec.offset_exprs)
+                                                   + ([self.spec.offset_arg] if self.spec.offset_arg else [])))
+        lines.append(f"  penalties: {len(self.penalties)}")
+        return "\n".join(lines)
+
+
+def _python_term(term: ParametricTerm) -> str:
+    return ":".join(to_python(f) for f in term.factors)
+
+
+def _term_key(term: ParametricTerm) -> str:
+    return ":".join(normalise_factor(to_python(f)) for f in term.factors)
+
+
+def _weights_arg(value: Any, data: pd.DataFrame, name: str) -> tuple[str | None, np.ndarray | None]:
+    if value is None:
+        return None, None
+    if isinstance(value, str):
+        if value not in data.columns:
+            from aurora.errors import UnknownVariableError
+
+            raise UnknownVariableError(value, [str(c) for c in data.columns])
+        return value, None
+    arr = np.asarray(value, dtype=float).ravel()
+    if arr.shape[0] != len(data):
+        raise DataError(f"{name} has length {arr.shape[0]} but the data has {len(data)} rows",
+                        f"give {name} one value per row of the data")
+    return None, arr
+
+
+def compile_plan(
+    formula: str | Formula,
+    data: Any,
+    family: Any = None,
+    weights: Any = None,
+    offset: Any = None,
+    na_action: str = "omit",
+) -> ModelPlan:
+    """Compile a formula against data into a :class:`ModelPlan`.
+
+    Parameters
+    ----------
+    formula : str or Formula
+        R-style model formula.
+    data : DataFrame
+    family : Family or str, optional
+        Only used to read binomial responses (``cbind``, factors).
+    weights, offset : str, array-like or None
+        Prior weights and offset: a column name of ``data`` or one value per row.
+    na_action : {"omit", "raise"}
+        ``"omit"`` drops incomplete rows and records how many (R's default).
+
+    Returns
+    -------
+    ModelPlan
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from aurora.compile import compile_plan
+    >>> df = pd.DataFrame({"y": [1., 3, 2, 5], "x": [1., 2, 3, 4], "f": list("abab")})
+    >>> compile_plan("y ~ x + f", df).column_names
+    ('(Intercept)', 'x', 'fb')
+    """
+    from aurora.distributions import get_family
+    from aurora.formula import parse
+
+    ast = parse(formula) if isinstance(formula, str) else formula
+    if ast.smooths or ast.random_effects:
+        kinds = sorted({type(t).__name__ for t in ast.smooths + ast.random_effects})
+        raise ModelSpecError(
+            f"this model has {', '.join(kinds)} terms, which aurora.glm does not fit",
+            "fit parametric terms only here; smooths and random effects are compiled by "
+            "aurora.gam / aurora.lmer",
+        )
+    fam = get_family(family) if family is not None else get_family("gaussian")
+    data = as_frame(data)
+    w_col, w_arr = _weights_arg(weights, data, "weights")
+    o_col, o_arr = _weights_arg(offset, data, "offset")
+    variables = list(ast.variables) + [c for c in (w_col, o_col) if c]
+    extra = {k: v for k, v in (("weights", w_arr), ("offset", o_arr)) if v is not None}
+    frame, keep, info = prepare_frame(data, variables, extra, na_action)
+
+    resp = build_response(ast.response, frame, fam.name)
+    n = len(frame)
+    prior = np.ones(n)
+    if w_col:
+        prior = frame[w_col].to_numpy(dtype=float)
+    elif w_arr is not None:
+        prior = w_arr[keep]
+    if np.any(prior < 0):
+        raise DataError("negative weights are not allowed",
+                        "prior weights must be >= 0 (use 0 to leave a row out)")
+    weights_total = prior * resp.n_trials if resp.n_trials is not None else prior
+
+    parametric = ast.parametric
+    _check_constants(frame, parametric, ast.intercept)
+    rhs_terms = [_python_term(t) for t in parametric]
+    rhs = " + ".join(["1" if ast.intercept else "0"] + rhs_terms)
+    from formulaic import model_matrix
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mm = model_matrix(rhs, frame, ensure_full_rank=True, na_action="ignore")
+    fspec = mm.model_spec
+    r_text = {normalise_factor(to_python(f)): f for t in parametric for f in t.factors}
+    levels = factor_levels(frame)
+    flevels = {normalise_factor(to_python(f)): levels.get(f, ()) for t in parametric for f in t.factors}
+    for key, lv in list(flevels.items()):
+        if not lv:  # C(f, sum) and friends: levels of the variable inside
+            inner = [v for t in parametric for f in t.factors if normalise_factor(to_python(f)) == key
+                     for v in t.variables if v in levels]
+            if inner:
+                flevels[key] = levels[inner[0]]
+    names = tuple(r_column_name(str(c), r_text, flevels) for c in mm.columns)
+    labels_by_key = {_term_key(t): t.expr for t in parametric}
+    term_labels, term_cols = [], []
+    col_index = {str(c): i for i, c in enumerate(mm.columns)}
+    for st in fspec.structure:
+        key = str(st.term)
+        label = "(Intercept)" if key == "1" else labels_by_key.get(key, key)
+        term_labels.append(label)
+        term_cols.append(tuple(col_index[c] for c in st.columns))
+
+    offset_exprs = tuple(to_python(o.expr) for o in ast.offsets)
+    off = np.zeros(n)
+    for expr in offset_exprs:
+        off = off + evaluate_expression(expr, frame)
+    if o_col:
+        off = off + frame[o_col].to_numpy(dtype=float)
+    elif o_arr is not None:
+        off = off + o_arr[keep]
+
+    numeric = tuple(c for c in frame.columns if c not in levels)
+    spec = ModelSpec(ast, rhs, names, tuple(term_labels), tuple(term_cols), levels, numeric,
+                     offset_exprs, o_col, ast.intercept, fspec)
+    X = np.ascontiguousarray(np.asarray(mm, dtype=float))
+    if not np.all(np.isfinite(X)):
+        bad = [names[j] for j in np.where(~np.all(np.isfinite(X), axis=0))[0]]
+        raise DataError(f"non-finite values in model matrix column(s) {bad} "
+                        "(e.g. log of a non-positive number)",
+                        "transform the data so every term is finite")
+    return ModelPlan(spec, X, resp.y, weights_total, off, resp.n_trials, info,
+                     frame.index, resp.levels)
+
+
+def _check_constants(frame: pd.DataFrame, terms: tuple[ParametricTerm, ...], intercept: bool) -> None:
+    used = dict.fromkeys(v for t in terms for v in t.variables)
+    for name in used:
+        col = frame[name]
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            if len(col.cat.categories) < 2:
+                raise DataError(
+                    f"factor {name!r} has only one level ({list(col.cat.categories)}) in the rows used",
+                    "a factor needs at least two levels; drop it from the formula")
+        elif intercept and col.nunique(dropna=True) <= 1:
+            raise DataError(
+                f"column {name!r} is constant (all values {col.iloc[0]!r}); it cannot be "
+                "estimated beside the intercept",
+                f"drop {name!r} from the formula")

@@ -1,0 +1,159 @@
+"""``ModelSpec``: everything needed to rebuild a model's matrices for new data."""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from aurora.compile.frame import as_frame
+from aurora.errors import DataError, FactorLevelError, UnknownVariableError
+from aurora.formula.ast import Formula
+
+__all__ = ["ModelSpec", "evaluate_expression"]
+
+
+def evaluate_expression(py_expr: str, frame: pd.DataFrame) -> np.ndarray:
+    """Evaluate one R-style expression (already in Python spelling) on ``frame``.
+
+    Plain column names are read directly; anything else goes through formulaic so the
+    same functions (``log``, ``sqrt``, ``I()``...) are available as in terms.
+    """
+    if py_expr in frame.columns:
+        col = frame[py_expr]
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            raise DataError(f"{py_expr!r} is a factor; a numeric column is needed here")
+        return col.to_numpy(dtype=float)
+    from formulaic import model_matrix
+
+    mm = model_matrix(f"0 + I({py_expr})", frame, ensure_full_rank=False, na_action="ignore")
+    return np.asarray(mm, dtype=float).ravel()
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """How a model's columns were built; replays on new data.
+
+    Attributes
+    ----------
+    formula : Formula
+        The parsed formula.
+    rhs : str
+        The parametric right-hand side in formulaic's (Python) spelling.
+    column_names : tuple of str
+        Coefficient names as R prints them.
+    term_labels : tuple of str
+        R term labels (``"(Intercept)"`` first when present), in column order.
+    term_columns : tuple of tuple of int
+        Column indices of each term.
+    levels : dict
+        Training levels of each factor variable.
+    numeric : tuple of str
+        Variables used as numbers.
+    offset_exprs : tuple of str
+        Python expressions of ``offset()`` terms.
+    offset_arg : str or None
+        Column name given as ``offset=`` (evaluated on new data at predict time).
+    has_intercept : bool
+    formulaic_spec : formulaic.ModelSpec
+        The stateful transforms and encoders of the parametric part.
+    """
+
+    formula: Formula
+    rhs: str
+    column_names: tuple[str, ...]
+    term_labels: tuple[str, ...]
+    term_columns: tuple[tuple[int, ...], ...]
+    levels: dict[str, tuple[str, ...]]
+    numeric: tuple[str, ...]
+    offset_exprs: tuple[str, ...]
+    offset_arg: str | None
+    has_intercept: bool
+    formulaic_spec: Any = field(repr=False, compare=False)
+
+    @property
+    def rhs_variables(self) -> tuple[str, ...]:
+        """Data columns the right-hand side reads (terms and offsets)."""
+        resp = set(self.formula.response.variables) if self.formula.response else set()
+        rhs = [v for v in self.formula.variables if v not in resp or self._used_on_rhs(v)]
+        if self.offset_arg:
+            rhs.append(self.offset_arg)
+        return tuple(dict.fromkeys(rhs))
+
+    def _used_on_rhs(self, name: str) -> bool:
+        for t in self.formula.terms:
+            if name in getattr(t, "variables", ()):
+                return True
+        return False
+
+    def check_newdata(self, data: pd.DataFrame) -> pd.DataFrame:
+        """Check columns and factor levels of new data; return the typed frame."""
+        needed = [v for v in self.rhs_variables if v != self.offset_arg]
+        missing = [v for v in needed if v not in data.columns]
+        if missing:
+            err = UnknownVariableError(missing[0], [str(c) for c in data.columns])
+            err.names = tuple(missing)
+            raise err
+        frame = data.loc[:, needed].copy()
+        for name, lv in self.levels.items():
+            if name not in frame.columns:
+                continue
+            col = frame[name]
+            if pd.api.types.is_bool_dtype(col.dtype):
+                col = col.map({False: "FALSE", True: "TRUE"})
+            values = pd.Series(col.astype(object)).dropna()
+            as_text = {str(v) for v in lv}
+            unseen = sorted({str(v) for v in values.unique()} - as_text)
+            if unseen:
+                raise FactorLevelError(
+                    f"factor {name!r} has new level(s) {unseen} not seen when the model was fitted "
+                    f"(levels: {list(lv)})",
+                    "predict only for the levels the model knows, or refit with data that contains them",
+                )
+            lookup = {str(v): v for v in lv}
+            frame[name] = pd.Categorical([lookup[str(v)] if pd.notna(v) else np.nan for v in col],
+                                         categories=list(lv))
+        return frame
+
+    def model_matrix(self, data: Any) -> np.ndarray:
+        """The parametric model matrix of new data (rows with missing values give NaN).
+
+        Examples
+        --------
+        >>> import aurora, pandas as pd
+        >>> df = pd.DataFrame({"y": [1., 2, 4, 3], "x": [0., 1, 2, 3]})
+        >>> m = aurora.glm("y ~ x", df)
+        >>> m.plan.spec.model_matrix(pd.DataFrame({"x": [5.0]})).tolist()
+        [[1.0, 5.0]]
+        """
+        frame = self.check_newdata(as_frame(data))
+        n = len(frame)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            mm = self.formulaic_spec.get_model_matrix(frame, na_action="ignore")
+        X = np.asarray(mm, dtype=float)
+        if X.shape != (n, len(self.column_names)):  # pragma: no cover - defensive
+            raise DataError("new data produced a model matrix of the wrong shape "
+                            f"{X.shape}; expected ({n}, {len(self.column_names)})")
+        return X
+
+    def offset(self, data: Any, offset: Any = None) -> np.ndarray:
+        """Total offset for new data: ``offset()`` terms plus the ``offset=`` column/array."""
+        frame = as_frame(data)
+        total = np.zeros(len(frame))
+        for expr in self.offset_exprs:
+            total = total + evaluate_expression(expr, frame)
+        if offset is not None:
+            arr = np.asarray(offset, dtype=float)
+            if arr.ndim == 0:
+                arr = np.full(len(frame), float(arr))
+            if arr.shape[0] != len(frame):
+                raise DataError(f"offset has length {arr.shape[0]} but newdata has {len(frame)} rows")
+            total = total + arr
+        elif self.offset_arg is not None:
+            if self.offset_arg not in frame.columns:
+                raise UnknownVariableError(self.offset_arg, [str(c) for c in frame.columns])
+            total = total + frame[self.offset_arg].to_numpy(dtype=float)
+        return total
