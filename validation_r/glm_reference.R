@@ -1,0 +1,628 @@
+# R reference values for Aurora's GLM tests.
+#
+# Run from the repository root:
+#     Rscript validation_r/glm_reference.R
+#
+# Writes the simulated data sets (and new data for predict) to validation_r/data/*.csv
+# and every quantity the tests compare with to validation_r/glm_reference.json.
+# See validation_r/README.md for the layout of the JSON.
+#
+# Every fit is made on the data *as read back from its CSV*, so that Python, reading
+# the same file, sees exactly the numbers R fitted. Factor columns hold labels
+# "A", "B", "C", ... so that alphabetical order is R's level order.
+
+suppressPackageStartupMessages({
+  library(jsonlite)
+  library(MASS)     # glm.nb, negative.binomial (anova.negbin needs it attached)
+  library(car)      # Anova, linearHypothesis
+  library(statmod)  # rinvgauss
+})
+
+# ASCII quotes in printed summaries (the significance legend), whatever the locale.
+options(useFancyQuotes = FALSE)
+
+SEED <- 20240611L
+set.seed(SEED)
+data_dir <- file.path("validation_r", "data")
+out_json <- file.path("validation_r", "glm_reference.json")
+dir.create(data_dir, recursive = TRUE, showWarnings = FALSE)
+unlink(list.files(data_dir, pattern = "\\.csv$", full.names = TRUE))
+
+# ---------------------------------------------------------------------------
+# CSV helpers
+
+# Shortest of 15 or 17 significant digits that reads back as the same double.
+fmt_num <- function(x) {
+  s <- sprintf("%.15g", x)
+  bad <- !is.na(x) & as.numeric(s) != x
+  s[bad] <- sprintf("%.17g", x[bad])
+  s[is.na(x)] <- "NA"
+  s
+}
+
+write_data <- function(df, file) {
+  out <- df
+  is_chr <- vapply(df, function(v) is.factor(v) || is.character(v), logical(1))
+  for (j in seq_along(df)) {
+    v <- df[[j]]
+    out[[j]] <- if (is_chr[j]) as.character(v) else if (is.double(v)) fmt_num(v) else as.character(v)
+  }
+  path <- file.path(data_dir, file)
+  write.table(out, path, sep = ",", row.names = FALSE, quote = which(is_chr), qmethod = "double")
+  read.csv(path, stringsAsFactors = TRUE)
+}
+
+levs <- function(k) LETTERS[seq_len(k)]
+fac <- function(n, k) sample(levs(k), n, replace = TRUE)
+r4 <- function(x) round(x, 4)
+
+# New data for predict(): numeric columns uniform inside the observed 10%-90% range,
+# factor columns cycling through every level.
+make_new <- function(df, cols, m = 12L) {
+  out <- lapply(cols, function(col) {
+    v <- df[[col]]
+    if (is.factor(v)) rep_len(levels(v), m)
+    else {
+      q <- quantile(v, c(0.1, 0.9), names = FALSE)
+      r4(runif(m, q[1], q[2]))
+    }
+  })
+  as.data.frame(setNames(out, cols), stringsAsFactors = FALSE)
+}
+
+# ---------------------------------------------------------------------------
+# JSON helpers
+
+arr <- function(x) if (is.null(x)) NULL else I(unname(as.vector(x)))
+named <- function(x) as.list(x)
+rows <- function(m) if (is.null(m)) NULL else unname(as.matrix(m))
+scalar <- function(x) if (is.null(x) || length(x) == 0 || is.na(x[1])) NA else unname(x[1])
+empty_obj <- function() setNames(list(), character(0))
+
+# Fit with a call that prints cleanly in summary(): glm(formula = ..., family = ..., data = data, ...)
+fit_glm <- function(formula, family, data, weights = NULL, offset = NULL) {
+  args <- c(formula, paste0("family = ", family), "data = data")
+  if (!is.null(weights)) args <- c(args, paste0("weights = ", weights))
+  if (!is.null(offset)) args <- c(args, paste0("offset = ", offset))
+  eval(parse(text = paste0("glm(", paste(args, collapse = ", "), ")")))
+}
+
+fit_nb <- function(formula, data) {
+  eval(parse(text = paste0("MASS::glm.nb(", formula, ", data = data)")))
+}
+
+refusals <- character(0)
+
+capture <- function(expr) {
+  w <- character(0)
+  val <- withCallingHandlers(expr, warning = function(cnd) {
+    w <<- c(w, conditionMessage(cnd))
+    invokeRestart("muffleWarning")
+  })
+  list(value = val, warnings = w)
+}
+
+# ---------------------------------------------------------------------------
+# One case: fit, then every quantity the Python tests compare with.
+
+record_case <- function(name, description, formula, family_call, data, data_file = NULL,
+                        dataset = NULL, weights = NULL, offset = NULL, fitter = "glm",
+                        family_args = empty_obj(), newdata, newdata_file) {
+  notes <- character(0)
+  safe <- function(expr, what) {
+    tryCatch(expr, error = function(e) {
+      msg <- paste0(name, ": ", what, ": ", conditionMessage(e))
+      notes <<- c(notes, msg)
+      refusals <<- c(refusals, msg)
+      NULL
+    })
+  }
+  fitted_call <- capture(
+    if (fitter == "glm.nb") fit_nb(formula, data)
+    else fit_glm(formula, family_call, data, weights, offset)
+  )
+  fit <- fitted_call$value
+  all_warnings <- fitted_call$warnings
+
+  res <- capture({
+    s <- summary(fit)
+    cf <- coef(fit)
+    nm <- names(cf)
+    ct <- s$coefficients
+    align <- function(j) {
+      v <- setNames(rep(NA_real_, length(nm)), nm)
+      v[rownames(ct)] <- ct[, j]
+      named(v)
+    }
+    aliased <- nm[is.na(cf)]
+    ll <- safe(logLik(fit), "logLik")
+    bic <- safe(BIC(fit), "BIC")
+    disp_known <- fit$family$family %in% c("binomial", "poisson") ||
+      grepl("^Negative Binomial", fit$family$family)
+    test <- if (disp_known) "Chisq" else "F"
+    av <- safe(anova(fit, test = test), "anova")
+    anova_seq <- if (is.null(av)) NULL else list(
+      test = test,
+      terms = arr(rownames(av)),
+      df = arr(av$Df),
+      deviance = arr(av$Deviance),
+      resid_df = arr(av[["Resid. Df"]]),
+      resid_dev = arr(av[["Resid. Dev"]]),
+      F = if (test == "F") arr(av$F) else NULL,
+      p_value = arr(av[[ncol(av)]])
+    )
+    if (is.null(anova_seq$F)) anova_seq$F <- NULL
+    ci <- confint.default(fit)
+    pl <- predict(fit, newdata, type = "link", se.fit = TRUE)
+    pr <- predict(fit, newdata, type = "response", se.fit = TRUE)
+    vc <- s$cov.scaled
+
+    out <- list(
+      name = name,
+      description = description,
+      data = data_file,
+      dataset = dataset,
+      formula = formula,
+      call = paste(deparse(fit$call, width.cutoff = 500L), collapse = " "),
+      family = family(fit)$family,
+      link = family(fit)$link,
+      family_call = if (fitter == "glm.nb") NA else family_call,
+      weights = weights,
+      offset = offset,
+      fitter = fitter,
+      family_args = family_args,
+      n = nobs(fit),
+      rank = fit$rank,
+      coef_names = arr(nm),
+      aliased = arr(aliased),
+      coefficients = named(cf),
+      std_errors = align(2),
+      statistic = align(3),
+      statistic_type = if (grepl("^t", colnames(ct)[3])) "t" else "z",
+      p_values = align(4),
+      deviance = fit$deviance,
+      null_deviance = fit$null.deviance,
+      df_residual = fit$df.residual,
+      df_null = fit$df.null,
+      aic = scalar(fit$aic),
+      loglik = if (is.null(ll)) NA else scalar(as.numeric(ll)),
+      loglik_df = if (is.null(ll)) NA else attr(ll, "df"),
+      bic = if (is.null(bic)) NA else scalar(bic),
+      dispersion = s$dispersion,
+      iter = fit$iter,
+      converged = fit$converged,
+      y = arr(fit$y),
+      prior_weights = arr(fit$prior.weights),
+      offset_values = arr(fit$offset),
+      fitted = arr(fitted(fit)),
+      linear_predictors = arr(fit$linear.predictors),
+      residuals = list(
+        deviance = arr(residuals(fit, type = "deviance")),
+        pearson = arr(residuals(fit, type = "pearson")),
+        response = arr(residuals(fit, type = "response")),
+        working = arr(residuals(fit, type = "working"))
+      ),
+      hat = arr(safe(hatvalues(fit), "hatvalues")),
+      cooks = arr(safe(cooks.distance(fit), "cooks.distance")),
+      rstudent = arr(safe(rstudent(fit), "rstudent")),
+      rstandard = arr(safe(rstandard(fit), "rstandard")),
+      dfbetas = rows(safe(dfbetas(fit), "dfbetas")),
+      dfbetas_names = arr(nm[!is.na(cf)]),
+      vcov_names = arr(rownames(vc)),
+      vcov = rows(vc),
+      confint_wald = lapply(split(ci, seq_len(nrow(ci))), arr),
+      predict = list(
+        newdata = newdata_file,
+        link = arr(pl$fit),
+        se_link = arr(pl$se.fit),
+        response = arr(pr$fit),
+        se_response = arr(pr$se.fit),
+        residual_scale = scalar(pl$residual.scale)
+      ),
+      anova_seq = anova_seq,
+      summary_text = paste(capture.output(print(s)), collapse = "\n")
+    )
+    names(out$confint_wald) <- rownames(ci)
+    if (fitter == "glm.nb") {
+      out$theta <- fit$theta
+      out$se_theta <- fit$SE.theta
+      out$twologlik <- fit$twologlik
+    }
+    out
+  })
+  out <- res$value
+  out$warnings <- arr(c(all_warnings, res$warnings))
+  out$notes <- arr(notes)
+  if (length(all_warnings)) message(name, " fit warnings: ", paste(all_warnings, collapse = "; "))
+  message("case ", name, ": converged=", fit$converged, " iter=", fit$iter)
+  list(case = out, fit = fit)
+}
+
+cases <- list()
+fits <- list()
+
+add_case <- function(name, description, formula, family_call, df, response_cols,
+                     weights = NULL, offset = NULL, fitter = "glm",
+                     family_args = empty_obj(), newdata = NULL, dataset = NULL) {
+  if (is.null(dataset)) {
+    data_file <- paste0(name, ".csv")
+    data <- write_data(df, data_file)
+  } else {
+    data_file <- NULL
+    data <- df
+  }
+  if (is.null(newdata)) {
+    newdata <- make_new(data, setdiff(names(data), c(response_cols, weights)))
+  }
+  newdata_file <- paste0(name, "_new.csv")
+  newdata <- write_data(newdata, newdata_file)
+  # Keep the fitted factor levels even if new data lacks some (it should not).
+  for (col in names(newdata)) if (is.factor(data[[col]]))
+    newdata[[col]] <- factor(as.character(newdata[[col]]), levels = levels(data[[col]]))
+  r <- record_case(name, description, formula, family_call, data, data_file, dataset,
+                   weights, offset, fitter, family_args, newdata, newdata_file)
+  cases[[length(cases) + 1L]] <<- r$case
+  fits[[name]] <<- r$fit
+  invisible(r$fit)
+}
+
+# ---------------------------------------------------------------------------
+# Simulated cases. Each block fixes its own seed so cases do not depend on order.
+
+## 1. gaussian identity, numeric x1, x2, 3-level factor f and x1:f
+set.seed(SEED + 1L)
+n <- 150
+d <- data.frame(x1 = r4(rnorm(n)), x2 = r4(runif(n, -1, 1)), f = fac(n, 3))
+eff <- c(A = 0, B = 1, C = -0.5)[d$f]
+slope <- c(A = 1.5, B = 0.5, C = 2.5)[d$f]
+d$y <- r4(1 + slope * d$x1 - 0.8 * d$x2 + eff + rnorm(n, sd = 0.7))
+add_case("gaussian_identity_interaction",
+         "Gaussian identity link with numeric x1, x2, factor f and the x1:f interaction.",
+         "y ~ x1 + x2 + f + x1:f", "gaussian()", d, "y")
+
+## 1b. gaussian identity, prior weights
+set.seed(SEED + 101L)
+n <- 120
+d <- data.frame(x1 = r4(runif(n, 0, 10)), x2 = r4(rnorm(n)), w = r4(runif(n, 0.5, 3)))
+d$y <- r4(2 + 0.4 * d$x1 + 1.2 * d$x2 + rnorm(n, sd = 1 / sqrt(d$w)))
+add_case("gaussian_weighted",
+         "Gaussian identity link with positive non-integer prior weights.",
+         "y ~ x1 + x2", "gaussian()", d, "y", weights = "w")
+
+## 1c. gaussian without intercept
+set.seed(SEED + 102L)
+n <- 120
+d <- data.frame(f = fac(n, 3), x1 = r4(rnorm(n)))
+d$y <- r4(c(A = 1, B = 2, C = 3)[d$f] + 0.7 * d$x1 + rnorm(n, sd = 0.5))
+add_case("gaussian_no_intercept",
+         "Gaussian identity link without an intercept: one coefficient per level of f.",
+         "y ~ 0 + f + x1", "gaussian()", d, "y")
+
+## 2. gaussian log link, positive y
+set.seed(SEED + 2L)
+n <- 150
+d <- data.frame(x1 = r4(runif(n)), x2 = r4(runif(n)))
+mu <- exp(1 + 0.8 * d$x1 - 0.5 * d$x2)
+d$y <- r4(pmax(mu + rnorm(n, sd = 0.3), 0.05))
+add_case("gaussian_log", "Gaussian with log link on a positive response.",
+         "y ~ x1 + x2", "gaussian(link = \"log\")", d, "y")
+
+## 3. binomial logit, 0/1 response
+set.seed(SEED + 3L)
+n <- 300
+d <- data.frame(x1 = r4(rnorm(n)), x2 = r4(rnorm(n)), f = fac(n, 3))
+eta <- -0.3 + 0.9 * d$x1 - 0.6 * d$x2 + c(A = 0, B = 0.5, C = -0.7)[d$f]
+d$y <- rbinom(n, 1, plogis(eta))
+add_case("binomial_logit", "Binomial logit on a 0/1 response.",
+         "y ~ x1 + x2 + f", "binomial()", d, "y")
+
+## 4. binomial probit, proportions with trials as prior weights
+set.seed(SEED + 4L)
+n <- 150
+d <- data.frame(x1 = r4(rnorm(n)), x2 = r4(runif(n)), trials = sample(5:20, n, replace = TRUE))
+succ <- rbinom(n, d$trials, pnorm(-0.2 + 0.6 * d$x1 + 0.5 * d$x2))
+d$prop <- succ / d$trials
+add_case("binomial_probit_weights",
+         "Binomial probit on proportions with the number of trials as prior weights.",
+         "prop ~ x1 + x2", "binomial(link = \"probit\")", d, "prop", weights = "trials")
+
+## 5. binomial cloglog, cbind(successes, failures)
+set.seed(SEED + 5L)
+n <- 150
+d <- data.frame(x1 = r4(runif(n, -1, 1)), f = fac(n, 3))
+m <- sample(3:15, n, replace = TRUE)
+d$succ <- rbinom(n, m, 1 - exp(-exp(-0.5 + 0.8 * d$x1 + c(A = 0, B = 0.4, C = -0.4)[d$f])))
+d$fail <- m - d$succ
+add_case("binomial_cloglog_cbind", "Binomial cloglog with a cbind(successes, failures) response.",
+         "cbind(succ, fail) ~ x1 + f", "binomial(link = \"cloglog\")", d, c("succ", "fail"))
+
+## 6. binomial cauchit, 0/1
+set.seed(SEED + 6L)
+n <- 300
+d <- data.frame(x1 = r4(rnorm(n)), x2 = r4(rnorm(n)))
+d$y <- rbinom(n, 1, pcauchy(0.2 + 0.8 * d$x1 - 0.5 * d$x2))
+add_case("binomial_cauchit", "Binomial cauchit link on a 0/1 response.",
+         "y ~ x1 + x2", "binomial(link = \"cauchit\")", d, "y")
+
+## 7. poisson log with a formula offset
+set.seed(SEED + 7L)
+n <- 150
+d <- data.frame(x1 = r4(runif(n)), f = fac(n, 3), expo = r4(runif(n, 0.5, 5)))
+d$y <- rpois(n, d$expo * exp(0.3 + 0.7 * d$x1 + c(A = 0, B = 0.3, C = -0.4)[d$f]))
+poisson_offset_data <- add_case("poisson_offset_formula",
+  "Poisson log link with a formula offset(log(expo)).",
+  "y ~ x1 + f + offset(log(expo))", "poisson()", d, "y")
+
+## 8. poisson log with non-integer prior weights and glm's offset= argument
+set.seed(SEED + 8L)
+n <- 150
+d <- data.frame(x1 = r4(rnorm(n)), x2 = r4(runif(n)), w = r4(runif(n, 0.5, 2.5)),
+                logexpo = r4(log(runif(n, 1, 4))))
+d$y <- rpois(n, exp(d$logexpo + 0.5 + 0.4 * d$x1 - 0.6 * d$x2))
+add_case("poisson_weights_offset_arg",
+         "Poisson log link with positive non-integer prior weights and the offset= argument.",
+         "y ~ x1 + x2", "poisson()", d, "y", weights = "w", offset = "logexpo")
+
+## 9. poisson sqrt link
+set.seed(SEED + 9L)
+n <- 150
+d <- data.frame(x1 = r4(runif(n)), x2 = r4(runif(n)))
+d$y <- rpois(n, (1.5 + 1.2 * d$x1 + 0.8 * d$x2)^2)
+add_case("poisson_sqrt", "Poisson with square-root link.",
+         "y ~ x1 + x2", "poisson(link = \"sqrt\")", d, "y")
+
+## 10. poisson identity link (mu between 4 and 9, converges without start values)
+set.seed(SEED + 10L)
+n <- 150
+d <- data.frame(x1 = r4(runif(n)), x2 = r4(runif(n)))
+d$y <- rpois(n, 4 + 3 * d$x1 + 2 * d$x2)
+add_case("poisson_identity", "Poisson with identity link; data keep mu well above zero.",
+         "y ~ x1 + x2", "poisson(link = \"identity\")", d, "y")
+
+## 11. Gamma inverse link
+set.seed(SEED + 11L)
+n <- 150
+d <- data.frame(x1 = r4(runif(n)), x2 = r4(runif(n)))
+mu <- 1 / (0.5 + 0.4 * d$x1 + 0.2 * d$x2)
+d$y <- r4(rgamma(n, shape = 4, rate = 4 / mu))
+add_case("gamma_inverse", "Gamma with the canonical inverse link.",
+         "y ~ x1 + x2", "Gamma()", d, "y")
+
+## 12. Gamma log link
+set.seed(SEED + 12L)
+n <- 150
+d <- data.frame(x1 = r4(rnorm(n)), f = fac(n, 3))
+mu <- exp(1 + 0.5 * d$x1 + c(A = 0, B = 0.3, C = -0.2)[d$f])
+d$y <- r4(rgamma(n, shape = 2.5, rate = 2.5 / mu))
+add_case("gamma_log", "Gamma with log link and a factor.",
+         "y ~ x1 + f", "Gamma(link = \"log\")", d, "y")
+
+## 13. inverse Gaussian, 1/mu^2 link
+set.seed(SEED + 13L)
+n <- 150
+d <- data.frame(x1 = r4(runif(n)))
+mu <- 1 / sqrt(0.3 + 0.6 * d$x1)
+d$y <- r4(statmod::rinvgauss(n, mean = mu, dispersion = 0.2))
+add_case("inverse_gaussian_1mu2", "Inverse Gaussian with its canonical 1/mu^2 link.",
+         "y ~ x1", "inverse.gaussian()", d, "y")
+
+## 14. inverse Gaussian, log link
+set.seed(SEED + 14L)
+n <- 150
+d <- data.frame(x1 = r4(runif(n)), x2 = r4(rnorm(n)))
+mu <- exp(0.5 + 0.6 * d$x1 - 0.3 * d$x2)
+d$y <- r4(statmod::rinvgauss(n, mean = mu, dispersion = 0.1))
+add_case("inverse_gaussian_log", "Inverse Gaussian with log link.",
+         "y ~ x1 + x2", "inverse.gaussian(link = \"log\")", d, "y")
+
+## 15. quasipoisson on over-dispersed counts
+set.seed(SEED + 15L)
+n <- 150
+d <- data.frame(x1 = r4(runif(n)), f = fac(n, 3))
+d$y <- rnbinom(n, size = 2, mu = exp(1 + 0.9 * d$x1 + c(A = 0, B = 0.4, C = -0.3)[d$f]))
+add_case("quasipoisson", "Quasi-Poisson on over-dispersed counts (dispersion estimated).",
+         "y ~ x1 + f", "quasipoisson()", d, "y")
+
+## 16. quasibinomial, proportions with weights
+set.seed(SEED + 16L)
+n <- 150
+d <- data.frame(x1 = r4(rnorm(n)), x2 = r4(runif(n)), trials = sample(5:25, n, replace = TRUE))
+p <- rbeta(n, 4 * plogis(-0.2 + 0.7 * d$x1 + 0.5 * d$x2) * 3, 4 * (1 - plogis(-0.2 + 0.7 * d$x1 + 0.5 * d$x2)) * 3)
+d$prop <- rbinom(n, d$trials, p) / d$trials
+add_case("quasibinomial_weights",
+         "Quasi-binomial on over-dispersed proportions with trials as prior weights.",
+         "prop ~ x1 + x2", "quasibinomial()", d, "prop", weights = "trials")
+
+## 17. negative binomial, theta estimated
+set.seed(SEED + 17L)
+n <- 200
+d <- data.frame(x1 = r4(runif(n)), f = fac(n, 3))
+d$y <- rnbinom(n, size = 3, mu = exp(1.2 + 0.8 * d$x1 + c(A = 0, B = 0.5, C = -0.3)[d$f]))
+add_case("negbin_theta_estimated", "Negative binomial with theta estimated by MASS::glm.nb.",
+         "y ~ x1 + f", NA, d, "y", fitter = "glm.nb")
+
+## 18. negative binomial, theta fixed at 2
+set.seed(SEED + 18L)
+n <- 200
+d <- data.frame(x1 = r4(rnorm(n)), f = fac(n, 3))
+d$y <- rnbinom(n, size = 2, mu = exp(1 + 0.5 * d$x1 + c(A = 0, B = -0.4, C = 0.3)[d$f]))
+add_case("negbin_theta_fixed", "Negative binomial with theta fixed at 2 (MASS::negative.binomial).",
+         "y ~ x1 + f", "MASS::negative.binomial(2)", d, "y", family_args = list(theta = 2))
+
+## 19. Tweedie p = 1.5, log link
+set.seed(SEED + 19L)
+n <- 200
+d <- data.frame(x1 = r4(runif(n)), x2 = r4(rnorm(n)))
+d$y <- r4(mgcv::rTweedie(exp(0.5 + 0.7 * d$x1 - 0.3 * d$x2), p = 1.5, phi = 1.2))
+add_case("tweedie_p15_log", "Tweedie with power 1.5 and log link (mgcv::Tweedie in glm).",
+         "y ~ x1 + x2", "mgcv::Tweedie(p = 1.5, link = \"log\")", d, "y",
+         family_args = list(p = 1.5))
+
+## 20. rank-deficient gaussian design: x3 = x1 + 2*x2 exactly
+set.seed(SEED + 20L)
+n <- 120
+d <- data.frame(x1 = r4(rnorm(n)), x2 = r4(rnorm(n)))
+d$x3 <- d$x1 + 2 * d$x2
+d$y <- r4(1 + d$x1 - d$x2 + rnorm(n, sd = 0.5))
+nd <- data.frame(x1 = r4(runif(12, -1.5, 1.5)), x2 = r4(runif(12, -1.5, 1.5)))
+nd$x3 <- nd$x1 + 2 * nd$x2
+add_case("gaussian_rank_deficient",
+         "Gaussian with an exactly collinear column x3 = x1 + 2*x2; R reports NA for x3.",
+         "y ~ x1 + x2 + x3", "gaussian()", d, "y", newdata = nd)
+
+## 21. gaussian with poly(), I(), log() and C() terms
+set.seed(SEED + 21L)
+n <- 150
+d <- data.frame(x1 = r4(runif(n, -2, 2)), x2 = r4(rnorm(n)), x3pos = r4(runif(n, 0.5, 5)),
+                f = fac(n, 3))
+d$y <- r4(1 + d$x1 - 0.5 * d$x1^2 + 0.3 * d$x1^3 + 0.4 * d$x2^2 + 0.8 * log(d$x3pos) +
+           c(A = 0, B = 0.5, C = 1)[d$f] + rnorm(n, sd = 0.6))
+add_case("gaussian_poly_terms", "Gaussian with poly(x1, 3), I(x2^2), log(x3pos) and C(f) terms.",
+         "y ~ poly(x1, 3) + I(x2^2) + log(x3pos) + C(f)", "gaussian()", d, "y")
+
+## 22. gaussian with power(1/3) link
+set.seed(SEED + 22L)
+n <- 150
+d <- data.frame(x1 = r4(runif(n)), x2 = r4(runif(n)))
+mu <- (1 + 0.5 * d$x1 + 0.3 * d$x2)^3
+d$y <- r4(pmax(mu + rnorm(n, sd = 0.3), 0.05))
+add_case("gaussian_power_third", "Gaussian with the power(1/3) link on a positive response.",
+         "y ~ x1 + x2", "gaussian(link = power(1/3))", d, "y",
+         family_args = list(link_power = 1 / 3))
+
+## 23. 2x3 factorial Poisson (also used for car::Anova); y_gauss for the lm version
+set.seed(SEED + 23L)
+d <- expand.grid(rep = 1:20, b = levs(3), a = levs(2), stringsAsFactors = FALSE)[, c("a", "b")]
+cell <- with(d, 1.5 + 0.3 * (a == "B") + c(A = 0, B = 0.4, C = -0.2)[b] +
+               0.35 * (a == "B") * (b == "C") - 0.25 * (a == "B") * (b == "B"))
+d$y <- rpois(nrow(d), exp(cell))
+d$y_gauss <- r4(cell * 3 + rnorm(nrow(d), sd = 0.8))
+add_case("poisson_factorial_2x3", "Poisson log link on a 2x3 factorial a*b (20 replicates per cell).",
+         "y ~ a * b", "poisson()", d, c("y", "y_gauss"),
+         newdata = expand.grid(b = levs(3), a = levs(2), stringsAsFactors = FALSE)[, c("a", "b")])
+factorial_data <- read.csv(file.path(data_dir, "poisson_factorial_2x3.csv"), stringsAsFactors = TRUE)
+
+# ---------------------------------------------------------------------------
+# Real datasets (Python loads them with aurora.datasets.load).
+
+dobson <- data.frame(
+  counts = c(18, 17, 15, 20, 10, 20, 25, 13, 12),
+  outcome = gl(3, 1, 9),
+  treatment = gl(3, 3)
+)
+
+add_case("insectsprays_poisson", "InsectSprays: Poisson counts by spray.",
+         "count ~ spray", "poisson()", InsectSprays, "count", dataset = "InsectSprays",
+         newdata = data.frame(spray = rep(levels(InsectSprays$spray), 2)))
+add_case("mtcars_binomial", "mtcars: logistic regression of transmission type on weight and horsepower.",
+         "am ~ wt + hp", "binomial()", mtcars, "am", dataset = "mtcars",
+         newdata = data.frame(wt = c(1.6, 2.0, 2.4, 2.8, 3.0, 3.2, 3.4, 3.6, 4.0, 4.5, 5.0, 5.3),
+                              hp = c(60, 90, 110, 95, 150, 120, 175, 200, 180, 230, 250, 320)))
+add_case("warpbreaks_negbin", "warpbreaks: negative binomial (theta estimated) on wool * tension.",
+         "breaks ~ wool * tension", NA, warpbreaks, "breaks", fitter = "glm.nb",
+         dataset = "warpbreaks",
+         newdata = expand.grid(wool = c("A", "B"), tension = c("L", "M", "H"),
+                               stringsAsFactors = FALSE))
+add_case("dobson_poisson", "Dobson (1990) counts from ?glm: Poisson on outcome + treatment.",
+         "counts ~ outcome + treatment", "poisson()", dobson, "counts", dataset = "dobson",
+         newdata = expand.grid(outcome = c("1", "2", "3"), treatment = c("1", "2", "3"),
+                               stringsAsFactors = FALSE))
+add_case("quine_negbin", "quine (MASS): negative binomial (theta estimated) for days absent.",
+         "Days ~ Eth + Sex + Age + Lrn", NA, MASS::quine, "Days", fitter = "glm.nb",
+         dataset = "quine",
+         newdata = data.frame(Eth = rep(c("A", "N"), 4), Sex = rep(c("F", "F", "M", "M"), 2),
+                              Age = c("F0", "F1", "F2", "F3", "F3", "F2", "F1", "F0"),
+                              Lrn = rep(c("AL", "SL"), each = 4)))
+
+# ---------------------------------------------------------------------------
+# Extras: nested-model tests, car::Anova, Wald tests.
+
+anova_pair <- function(m0, m1, test, data_file, family, f0, f1) {
+  a <- anova(m0, m1, test = test)
+  out <- list(
+    data = data_file, family = family, formula0 = f0, formula1 = f1, test = test,
+    resid_df = arr(a[["Resid. Df"]]), resid_dev = arr(a[["Resid. Dev"]]),
+    df = arr(a$Df), deviance = arr(a$Deviance)
+  )
+  if (test == "F") out$F <- arr(a$F)
+  out$p_value <- arr(a[[ncol(a)]])
+  out
+}
+
+d7 <- read.csv(file.path(data_dir, "poisson_offset_formula.csv"), stringsAsFactors = TRUE)
+p0 <- glm(y ~ x1 + offset(log(expo)), family = poisson(), data = d7)
+p1 <- glm(y ~ x1 + f + offset(log(expo)), family = poisson(), data = d7)
+d1 <- read.csv(file.path(data_dir, "gaussian_identity_interaction.csv"), stringsAsFactors = TRUE)
+g0 <- glm(y ~ x1 + x2 + f, family = gaussian(), data = d1)
+g1 <- glm(y ~ x1 + x2 + f + x1:f, family = gaussian(), data = d1)
+
+lrt <- list(
+  poisson_chisq = anova_pair(p0, p1, "Chisq", "poisson_offset_formula.csv", "poisson",
+                             "y ~ x1 + offset(log(expo))", "y ~ x1 + f + offset(log(expo))"),
+  gaussian_F = anova_pair(g0, g1, "F", "gaussian_identity_interaction.csv", "gaussian",
+                          "y ~ x1 + x2 + f", "y ~ x1 + x2 + f + x1:f")
+)
+
+car_glm_wald <- function(a) {
+  list(terms = arr(rownames(a)), chisq = arr(a$Chisq), df = arr(a$Df),
+       p_value = arr(a[[ncol(a)]]))
+}
+car_glm_lr <- function(a) {
+  list(terms = arr(rownames(a)), lr_chisq = arr(a[["LR Chisq"]]), df = arr(a$Df),
+       p_value = arr(a[[ncol(a)]]))
+}
+car_lm <- function(a) {
+  list(terms = arr(rownames(a)), sum_sq = arr(a[["Sum Sq"]]), df = arr(a$Df),
+       F = arr(a[["F value"]]), p_value = arr(a[["Pr(>F)"]]))
+}
+fact_fit <- fits[["poisson_factorial_2x3"]]
+lm_fact <- lm(y_gauss ~ a * b, data = factorial_data)
+car_anova <- list(
+  case = "poisson_factorial_2x3",
+  data = "poisson_factorial_2x3.csv",
+  contrasts = "contr.treatment (R default; type 3 results depend on it)",
+  glm_type2 = car_glm_lr(car::Anova(fact_fit, type = 2)),
+  glm_type3 = car_glm_lr(car::Anova(fact_fit, type = 3)),
+  glm_type2_wald = car_glm_wald(car::Anova(fact_fit, type = 2, test.statistic = "Wald")),
+  lm_formula = "y_gauss ~ a * b",
+  lm_type2 = car_lm(car::Anova(lm_fact, type = 2)),
+  lm_type3 = car_lm(car::Anova(lm_fact, type = 3))
+)
+
+wald_one <- function(fit, case, hyp, test = "Chisq") {
+  lh <- car::linearHypothesis(fit, hyp, test = test)
+  L <- car::makeHypothesis(names(coef(fit)), hyp)
+  if (is.null(dim(L))) L <- matrix(L, nrow = 1L, dimnames = list(NULL, names(L)))
+  out <- list(case = case, hypothesis = arr(hyp), test = test,
+              L = rows(L[, -ncol(L), drop = FALSE]), rhs = arr(L[, ncol(L)]),
+              res_df = arr(lh$Res.Df), df = lh$Df[2])
+  if (test == "Chisq") out$chisq <- lh$Chisq[2] else out$F <- lh$F[2]
+  out$p_value <- lh[[ncol(lh)]][2]
+  out
+}
+bin_fit <- fits[["binomial_logit"]]
+gau_fit <- fits[["gaussian_identity_interaction"]]
+wald <- list(
+  binomial_two = wald_one(bin_fit, "binomial_logit", c("x1 = 0", "x2 = 0")),
+  binomial_one = wald_one(bin_fit, "binomial_logit", "x1 + x2 = 0.5"),
+  gaussian_two_F = wald_one(gau_fit, "gaussian_identity_interaction", c("x1 = 0", "x2 = 0"),
+                            test = "F")
+)
+
+# ---------------------------------------------------------------------------
+
+pkgs <- c("stats", "MASS", "mgcv", "car", "statmod", "jsonlite")
+result <- list(
+  generated_by = "validation_r/glm_reference.R",
+  r_version = R.version.string,
+  package_versions = setNames(lapply(pkgs, function(p) as.character(packageVersion(p))), pkgs),
+  seed = SEED,
+  case_names = arr(vapply(cases, `[[`, character(1), "name")),
+  cases = cases,
+  extras = list(lrt = lrt, car_anova = car_anova, wald = wald),
+  refusals = arr(refusals)
+)
+write_json(result, out_json, digits = NA, auto_unbox = TRUE, null = "null", na = "null",
+           pretty = TRUE)
+message("wrote ", out_json, " with ", length(cases), " cases")
+if (length(refusals)) message("R refused:\n  ", paste(refusals, collapse = "\n  "))
