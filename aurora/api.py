@@ -1,0 +1,110 @@
+"""Formula front doors: ``aurora.glm`` (and, in later versions, gam, bam, lmer...)."""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pandas as pd
+
+from aurora.backends import get_backend
+from aurora.compile.plan import ModelPlan, compile_plan
+from aurora.engine.glm import fit_glm_arrays
+from aurora.engine.pirls import IRLSControl
+from aurora.models.glm import GLMResult
+
+__all__ = ["glm"]
+
+
+def _family_label(family: Any, fam: Any) -> str:
+    if isinstance(family, str):
+        if fam.link.name != fam.default_link:
+            return f'{family}(link = "{fam.link.name}")'
+        return family
+    return fam.name
+
+
+def _rename_plan(plan: ModelPlan, rename: dict[str, str]) -> ModelPlan:
+    spec = plan.spec
+    names = tuple(rename.get(c, c) for c in spec.column_names)
+    labels = tuple(rename.get(c, c) for c in spec.term_labels)
+    spec = dataclasses.replace(spec, column_names=names, term_labels=labels)
+    return dataclasses.replace(plan, spec=spec)
+
+
+def _fit_glm_plan(formula: Any, data: Any, family: Any, link: Any, weights: Any, offset: Any,
+                  engine: str, na_action: str, call: str | None = None,
+                  rename: dict[str, str] | None = None, control: IRLSControl | None = None,
+                  start: Any = None) -> GLMResult:
+    from aurora.distributions import get_family
+
+    fam = get_family(family, link=link)
+    plan = compile_plan(formula, data, fam, weights=weights, offset=offset, na_action=na_action)
+    fam.validate_response(plan.y, plan.weights)
+    backend = get_backend(engine)
+    est = fit_glm_arrays(plan.X, plan.y, fam, plan.weights, plan.offset,
+                         n_trials=plan.n_trials, has_intercept=plan.spec.has_intercept,
+                         backend=backend, control=control or IRLSControl(), start=start,
+                         warn=True)
+    if rename:
+        plan = _rename_plan(plan, rename)
+    if call is None:
+        call = f"glm(formula = {plan.spec.formula}, family = {_family_label(family, fam)}, data = data)"
+    result = GLMResult(plan, est, engine=backend.name, call=call)
+    if rename:
+        result._matrix_rename = rename
+    return result
+
+
+def glm(
+    formula: str,
+    data: pd.DataFrame | Any,
+    family: Any = "gaussian",
+    link: Any = None,
+    weights: Any = None,
+    offset: Any = None,
+    engine: str = "numpy",
+    na_action: str = "omit",
+    *,
+    epsilon: float = 1e-8,
+    maxit: int = 25,
+    start: Any = None,
+) -> GLMResult:
+    """Fit a generalized linear model from an R-style formula (R: ``glm``).
+
+    Parameters
+    ----------
+    formula : str
+        e.g. ``"y ~ x1 + f + x1:f + offset(log(exposure))"``; ``cbind(s, f) ~ ...`` for
+        binomial counts.
+    data : DataFrame
+    family : str or Family
+        ``"gaussian"``, ``"binomial"``, ``"poisson"``, ``"Gamma"``, ``"inverse.gaussian"``,
+        ``"quasipoisson"``, ``"quasibinomial"``, ``"negative_binomial"`` (theta estimated as
+        ``MASS::glm.nb`` unless given), ``"tweedie"``... or a family object.
+    link : str or LinkFunction, optional
+        Defaults to the family's canonical link.
+    weights, offset : str or array-like, optional
+        Prior weights and an offset: a column of ``data`` or one value per row.
+    engine : {"numpy", "jax", "torch"}
+        Backend for the data-sized work.
+    na_action : {"omit", "raise"}
+        Drop incomplete rows (R's default, counted on the result) or raise.
+    epsilon, maxit : float, int
+        Convergence control (R's ``glm.control``).
+    start : array-like, optional
+        Starting coefficients.
+
+    Returns
+    -------
+    GLMResult
+
+    Examples
+    --------
+    >>> import aurora
+    >>> sprays = aurora.datasets.load("InsectSprays")
+    >>> m = aurora.glm("count ~ spray", data=sprays, family="poisson")
+    >>> m.converged
+    True
+    """
+    return _fit_glm_plan(formula, data, family, link, weights, offset, engine, na_action,
+                         control=IRLSControl(epsilon=epsilon, maxit=maxit), start=start)
