@@ -61,11 +61,26 @@ class GLMEstimates:
     twologlik: float | None = None
     separation: bool = False
     messages: tuple[str, ...] = field(default=())
+    dispersion_estimated: bool = True
 
 
-def estimate_dispersion(family: Any, irls: IRLSResult, weights: np.ndarray, df_residual: int) -> float:
+def dispersion_is_estimated(family: Any, nb_estimated: bool = False) -> bool:
+    """R's rule: ``summary.glm`` fixes the dispersion at 1 only for the poisson and binomial
+    families (and ``glm.nb`` fits); everything else, a fixed-theta negative binomial
+    included, gets the Pearson estimate."""
+    if nb_estimated:
+        return False
+    if family.name in ("poisson", "binomial"):
+        return False
+    return not (family.scale_known and not family.name.startswith("Negative Binomial"))
+
+
+def estimate_dispersion(family: Any, irls: IRLSResult, weights: np.ndarray, df_residual: int,
+                        estimated: bool | None = None) -> float:
     """R's ``summary.glm`` dispersion: 1 for known scale, else Pearson chi^2 / df."""
-    if family.scale_known:
+    if estimated is None:
+        estimated = dispersion_is_estimated(family)
+    if not estimated:
         return 1.0
     if df_residual <= 0:
         return float("nan")
@@ -186,7 +201,8 @@ def fit_glm_arrays(
     design = DenseDesign(X, be)
     theta = theta_se = twologlik = None
     messages: list[str] = []
-    if _is_nb_estimated(family):
+    nb_estimated = _is_nb_estimated(family)
+    if nb_estimated:
         irls, family, theta, theta_se, twologlik, msgs = _fit_nb(design, y, weights, offset, family, control, be)
         messages += msgs
     else:
@@ -196,7 +212,8 @@ def fit_glm_arrays(
     df_residual = n_ok - irls.rank
     df_null = n_ok - int(has_intercept)
     null_dev = _null_deviance(X, y, weights, offset, family, n_trials, has_intercept, be, control)
-    dispersion = estimate_dispersion(family, irls, weights, df_residual)
+    disp_est = dispersion_is_estimated(family, nb_estimated)
+    dispersion = estimate_dispersion(family, irls, weights, df_residual, disp_est)
 
     if not irls.converged:
         messages.append(f"the IRLS algorithm did not converge in {irls.n_iter} iterations")
@@ -216,4 +233,4 @@ def fit_glm_arrays(
             category = SeparationWarning if "numerically" in msg else ConvergenceWarning
             warnings.warn(msg, category, stacklevel=3)
     return GLMEstimates(irls, family, null_dev, df_null, df_residual, n_ok, dispersion,
-                        theta, theta_se, twologlik, separation, tuple(messages))
+                        theta, theta_se, twologlik, separation, tuple(messages), disp_est)

@@ -105,7 +105,7 @@ class GLMResult:
     @property
     def uses_t(self) -> bool:
         """Whether tests use t/F (estimated dispersion) rather than z/chi^2."""
-        return not self.family.scale_known
+        return self.estimates.dispersion_estimated
 
     @cached_property
     def tvalues(self) -> pd.Series:

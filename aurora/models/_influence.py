@@ -1,0 +1,62 @@
+"""Influence measures of a GLM (R's ``lm.influence`` applied to the final IRLS fit)."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["glm_influence"]
+
+
+def glm_influence(result: Any) -> pd.DataFrame:
+    """Hat values, Cook's distances, standardized/studentized residuals and DFBETAS.
+
+    The weighted design of the last IRLS step, ``W^{1/2} X``, plays the role of the
+    linear model's X (Williams 1987; R's ``influence.measures`` for a ``glm``).
+
+    Parameters
+    ----------
+    result : GLMResult
+
+    Returns
+    -------
+    DataFrame
+        ``hat``, ``cooks_d``, ``rstandard``, ``rstudent``, ``sigma`` and ``dfb_<name>``
+        (DFBETAS) for each estimable coefficient.
+    """
+    est = result.estimates.irls
+    keep = ~est.aliased
+    X = result.plan.X[:, keep]
+    w = est.working_weights
+    sw = np.sqrt(w)
+    Xw = X * sw[:, None]
+    cov_u = est.cov_unscaled
+    A = Xw @ cov_u
+    hat = np.einsum("ij,ij->i", A, Xw)
+    hat = np.where(w > 0, hat, 0.0)
+    pear = result.residuals("pearson")
+    dev = result.residuals("deviance")
+    e = sw * est.working_residuals  # weighted working residuals = Pearson residuals
+    e = np.where(w > 0, e, 0.0)
+    n_ok = int(np.sum(result.prior_weights > 0))
+    p = result.rank
+    one_h = 1 - hat
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sigma = np.sqrt((np.sum(e**2) - e**2 / one_h) / (n_ok - p - 1))
+        disp = result.scale
+        cooks = (pear / one_h) ** 2 * hat / (disp * p)
+        rstandard = dev / np.sqrt(disp * one_h)
+        r = np.sign(dev) * np.sqrt(dev**2 + hat * pear**2 / one_h)
+        if result.family.scale_known and result.family.name in ("binomial", "poisson"):
+            rstudent = r / np.sqrt(one_h)
+        else:
+            rstudent = r / (sigma * np.sqrt(one_h))
+        dfbeta = A * (e / one_h)[:, None]
+        dfbetas = dfbeta / np.outer(sigma, np.sqrt(np.diag(cov_u)))
+    names = [n for n, k in zip(result.column_names, keep) if k]
+    out = pd.DataFrame({"hat": hat, "cooks_d": cooks, "rstandard": rstandard,
+                        "rstudent": rstudent, "sigma": sigma}, index=result.plan.row_index)
+    for j, name in enumerate(names):
+        out[f"dfb_{name}"] = dfbetas[:, j]
+    return out

@@ -1,0 +1,141 @@
+"""R-style text for GLM results: ``summary.glm`` and ``print.glm`` layouts."""
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from aurora.report.rformat import (SIGNIF_LEGEND, coef_table_strings, format_number,
+                                   format_real, print_matrix, zapsmall)
+
+__all__ = ["GLMSummary", "format_glm_print"]
+
+
+class GLMSummary:
+    """Summary of a GLM; ``str()`` is laid out like R's ``summary.glm``.
+
+    Attributes
+    ----------
+    coefficients : DataFrame
+        Estimate, Std. Error, z/t value, Pr(>|z|)/Pr(>|t|); aliased rows are NaN.
+    deviance_residuals : Series
+        Quantiles (Min, 1Q, Median, 3Q, Max) of the deviance residuals.
+    dispersion, null_deviance, deviance, df_null, df_residual, aic, n_iter
+    """
+
+    def __init__(self, result: Any) -> None:
+        self.result = result
+        r = result
+        stat = "t" if r.uses_t else "z"
+        self.statistic_name = stat
+        self.coefficients = pd.DataFrame({
+            "Estimate": r.params, "Std. Error": r.bse,
+            f"{stat} value": r.tvalues, f"Pr(>|{stat}|)": r.pvalues})
+        self.dispersion = r.scale
+        self.null_deviance = r.null_deviance
+        self.deviance = r.deviance
+        self.df_null = r.df_null
+        self.df_residual = r.df_residual
+        self.aic = r.aic
+        self.n_iter = r.n_iter
+
+    @cached_property
+    def deviance_residuals(self) -> pd.Series:
+        d = self.result.residuals("deviance")
+        d = d[self.result.prior_weights > 0] if np.any(self.result.prior_weights == 0) else d
+        q = np.quantile(d, [0, 0.25, 0.5, 0.75, 1.0])  # R's type 7 quantiles
+        return pd.Series(q, index=["Min", "1Q", "Median", "3Q", "Max"])
+
+    def coefficient_text(self, digits: int = 4) -> str:
+        """The coefficient block of ``printCoefmat``, legend included."""
+        c = self.coefficients
+        cells, stars = coef_table_strings(c.iloc[:, 0].to_numpy(), c.iloc[:, 1].to_numpy(),
+                                          c.iloc[:, 2].to_numpy(), c.iloc[:, 3].to_numpy(), digits)
+        cols = list(c.columns) + ([""] if stars else [])
+        text = print_matrix(list(c.index), cols, cells)
+        if stars:
+            text += "\n---\n" + SIGNIF_LEGEND
+        return text
+
+    def __str__(self) -> str:
+        r = self.result
+        digits = 4
+        out = ["", "Call:", r.call, "", "Deviance Residuals: "]
+        if r.df_residual > 5:
+            q = self.deviance_residuals
+            vals = format_real(list(zapsmall(q.to_numpy(), digits + 1)), digits)
+            out.append(_named_vector(list(q.index), vals))
+        else:
+            d = r.residuals("deviance")
+            vals = format_real(list(zapsmall(d, digits + 1)), digits)
+            out.append(_named_vector([str(i + 1) for i in range(len(d))], vals))
+        n_alias = int(r.estimates.irls.aliased.sum())
+        out.append("")
+        out.append("Coefficients:" if not n_alias else
+                   f"Coefficients: ({n_alias} not defined because of singularities)")
+        out.append(self.coefficient_text(digits))
+        disp = format_number(self.dispersion, 7)
+        out.append("")
+        out.append(f"(Dispersion parameter for {r.family.name} family taken to be {disp})")
+        out.append("")
+        devs = format_real([self.null_deviance, self.deviance], max(5, digits + 1))
+        dfs = [str(self.df_null), str(self.df_residual)]
+        w = max(len(s) for s in dfs)
+        out.append(f"    Null deviance: {devs[0]}  on {dfs[0].rjust(w)}  degrees of freedom")
+        out.append(f"Residual deviance: {devs[1]}  on {dfs[1].rjust(w)}  degrees of freedom")
+        if r.n_omitted:
+            out.append(f"  ({r.n_omitted} observation{'s' if r.n_omitted > 1 else ''} "
+                       "deleted due to missingness)")
+        aic = "NA" if not np.isfinite(self.aic) else format_number(self.aic, max(4, digits + 1))
+        out.append(f"AIC: {aic}")
+        out.append("")
+        out.append(f"Number of Fisher Scoring iterations: {self.n_iter}")
+        out.append("")
+        if r.estimates.theta is not None:
+            th = format_number(r.estimates.theta, digits)
+            se = format_number(r.estimates.theta_se, digits) if r.estimates.theta_se is not None else "NA"
+            tw = f"{r.estimates.twologlik:.3f}"
+            out += ["", f"              Theta:  {th} ", f"          Std. Err.:  {se} ", "",
+                    f" 2 x log-likelihood:  {tw} "]
+        if r.separation or not r.converged:
+            out.append("Warning: " + "; ".join(r.estimates.messages))
+        return "\n".join(out)
+
+    def _repr_html_(self) -> str:
+        return "<pre>" + _html_escape(str(self)) + "</pre>" + self.coefficients.to_html()
+
+    def to_markdown(self) -> str:
+        """The coefficient table as Markdown."""
+        return self.coefficients.to_markdown()
+
+
+def _named_vector(names: list[str], vals: list[str], gap: int = 2) -> str:
+    """R's print of a named numeric vector (print.gap = 2)."""
+    widths = [max(len(n), len(v)) for n, v in zip(names, vals)]
+    head = "".join(n.rjust(w) + " " * gap for n, w in zip(names, widths))
+    body = "".join(v.rjust(w) + " " * gap for v, w in zip(vals, widths))
+    return head + "\n" + body
+
+
+def _html_escape(s: str) -> str:
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def format_glm_print(r: Any) -> str:
+    """R's ``print.glm``: call, coefficients, degrees of freedom, deviances, AIC."""
+    digits = 4
+    coefs = r.params
+    vals = format_real(list(coefs.to_numpy()), digits)
+    names = list(coefs.index)
+    widths = [max(len(n), len(v)) for n, v in zip(names, vals)]
+    lines = ["", "Call:  " + r.call, "", "Coefficients:"]
+    lines.append("  ".join(n.rjust(w) for n, w in zip(names, widths)))
+    lines.append("  ".join(v.rjust(w) for v, w in zip(vals, widths)))
+    lines.append("")
+    lines.append(f"Degrees of Freedom: {r.df_null} Total (i.e. Null);  {r.df_residual} Residual")
+    lines.append(f"Null Deviance:\t    {format_number(r.null_deviance, digits)} ")
+    aic = "NA" if not np.isfinite(r.aic) else format_number(r.aic, digits)
+    lines.append(f"Residual Deviance: {format_number(r.deviance, digits)} \tAIC: {aic}")
+    return "\n".join(lines)

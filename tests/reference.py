@@ -1,0 +1,76 @@
+"""Load the R reference cases of validation_r/ and fit them with aurora (shared by tests)."""
+from __future__ import annotations
+
+import json
+import warnings
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+VALIDATION = ROOT / "validation_r"
+
+
+@lru_cache(maxsize=None)
+def glm_reference() -> dict:
+    return json.loads((VALIDATION / "glm_reference.json").read_text())
+
+
+def glm_cases() -> list[dict]:
+    return glm_reference()["cases"]
+
+
+def case_by_name(name: str) -> dict:
+    return next(c for c in glm_cases() if c["name"] == name)
+
+
+def load_csv(name: str) -> pd.DataFrame:
+    return pd.read_csv(VALIDATION / "data" / name)
+
+
+def case_data(case: dict) -> pd.DataFrame:
+    import aurora
+
+    if case["dataset"]:
+        return aurora.datasets.load(case["dataset"])
+    return load_csv(case["data"])
+
+
+def case_newdata(case: dict) -> pd.DataFrame:
+    new = load_csv(case["predict"]["newdata"])
+    if case["dataset"]:
+        import aurora
+
+        train = aurora.datasets.load(case["dataset"])
+        for col in new.columns:
+            if col in train and isinstance(train[col].dtype, pd.CategoricalDtype):
+                new[col] = pd.Categorical(new[col].astype(str), categories=train[col].cat.categories)
+    return new
+
+
+def case_family(case: dict):
+    """The aurora family object R's fit used."""
+    from aurora.distributions import get_family
+    from aurora.distributions.links import PowerLink
+
+    fam, link, args = case["family"], case["link"], case["family_args"] or {}
+    link_obj = PowerLink(args["link_power"]) if "link_power" in args else link
+    if case["fitter"] == "glm.nb":
+        return get_family("negative_binomial", link=link_obj, theta=None)
+    if fam.startswith("Negative Binomial"):
+        return get_family("negative_binomial", link=link_obj, theta=args["theta"])
+    if fam.startswith("Tweedie"):
+        return get_family("tweedie", link=link_obj, p=args["p"])
+    return get_family(fam, link=link_obj)
+
+
+@lru_cache(maxsize=None)
+def fit_case(name: str, engine: str = "numpy"):
+    import aurora
+
+    case = case_by_name(name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return aurora.glm(case["formula"], case_data(case), family=case_family(case),
+                          weights=case["weights"], offset=case["offset"], engine=engine)
