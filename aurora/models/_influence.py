@@ -37,8 +37,8 @@ def glm_influence(result: Any) -> pd.DataFrame:
     hat = np.where(w > 0, hat, 0.0)
     pear = result.residuals("pearson")
     dev = result.residuals("deviance")
-    e = sw * est.working_residuals  # weighted working residuals = Pearson residuals
-    e = np.where(w > 0, e, 0.0)
+    # R's lm.influence on a glm works with weighted.residuals(), i.e. deviance residuals
+    e = np.where(result.prior_weights > 0, dev, 0.0)
     n_ok = int(np.sum(result.prior_weights > 0))
     p = result.rank
     one_h = 1 - hat
@@ -48,10 +48,9 @@ def glm_influence(result: Any) -> pd.DataFrame:
         cooks = (pear / one_h) ** 2 * hat / (disp * p)
         rstandard = dev / np.sqrt(disp * one_h)
         r = np.sign(dev) * np.sqrt(dev**2 + hat * pear**2 / one_h)
-        if result.family.scale_known and result.family.name in ("binomial", "poisson"):
-            rstudent = r / np.sqrt(one_h)
-        else:
-            rstudent = r / (sigma * np.sqrt(one_h))
+        # R's rstudent.glm: no (1 - h) in the denominator, sigma only for families
+        # other than binomial and poisson
+        rstudent = r if result.family.name in ("binomial", "poisson") else r / sigma
         dfbeta = A * (e / one_h)[:, None]
         dfbetas = dfbeta / np.outer(sigma, np.sqrt(np.diag(cov_u)))
     names = [n for n, k in zip(result.column_names, keep) if k]

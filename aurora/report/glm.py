@@ -1,6 +1,7 @@
 """R-style text for GLM results: ``summary.glm`` and ``print.glm`` layouts."""
 from __future__ import annotations
 
+import math
 from functools import cached_property
 from typing import Any
 
@@ -94,9 +95,12 @@ class GLMSummary:
         out.append(f"Number of Fisher Scoring iterations: {self.n_iter}")
         out.append("")
         if r.estimates.theta is not None:
-            th = format_number(r.estimates.theta, digits)
-            se = format_number(r.estimates.theta_se, digits) if r.estimates.theta_se is not None else "NA"
-            tw = f"{r.estimates.twologlik:.3f}"
+            # MASS's print.summary.negbin: decimals from the size of the standard error
+            se_v = r.estimates.theta_se
+            dp = max(2 - math.floor(math.log10(se_v)), 0) if se_v and se_v > 0 else 2
+            th = format_real([round(r.estimates.theta, dp)], 7, nsmall=dp)[0]
+            se = format_real([round(se_v, dp)], 7, nsmall=dp)[0] if se_v is not None else "NA"
+            tw = format_real([round(r.estimates.twologlik, 3)], 7, nsmall=dp)[0]
             out += ["", f"              Theta:  {th} ", f"          Std. Err.:  {se} ", "",
                     f" 2 x log-likelihood:  {tw} "]
         if r.separation or not r.converged:
@@ -111,12 +115,15 @@ class GLMSummary:
         return self.coefficients.to_markdown()
 
 
-def _named_vector(names: list[str], vals: list[str], gap: int = 2) -> str:
-    """R's print of a named numeric vector (print.gap = 2)."""
-    widths = [max(len(n), len(v)) for n, v in zip(names, vals)]
-    head = "".join(n.rjust(w) + " " * gap for n, w in zip(names, widths))
-    body = "".join(v.rjust(w) + " " * gap for v, w in zip(vals, widths))
-    return head + "\n" + body
+def _named_vector(names: list[str], vals: list[str], gap: int = 2, width: int = 80) -> str:
+    """R's print of a named numeric vector (print.gap = 2), wrapped at ``width``."""
+    w = max([len(n) for n in names] + [len(v) for v in vals])
+    per_line = max(1, width // (w + gap))
+    lines = []
+    for i in range(0, len(vals), per_line):
+        lines.append("".join(n.rjust(w) + " " * gap for n in names[i:i + per_line]))
+        lines.append("".join(v.rjust(w) + " " * gap for v in vals[i:i + per_line]))
+    return "\n".join(lines)
 
 
 def _html_escape(s: str) -> str:

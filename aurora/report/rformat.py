@@ -110,7 +110,9 @@ def zapsmall(x: np.ndarray, digits: int) -> np.ndarray:
     mx = np.max(np.abs(fin))
     if mx == 0:
         return x
-    return np.round(x, max(0, digits - int(math.ceil(math.log10(mx)))))
+    # R (4.2) rounds to digits - log10(mx) places, with round()'s digits taken as
+    # floor(d + 0.5)
+    return np.round(x, max(0, int(math.floor(digits - math.log10(mx) + 0.5))))
 
 
 def format_pval(pv: Sequence[float], digits: int = 3, eps: float = _EPS) -> list[str]:
@@ -181,7 +183,8 @@ def coef_table_strings(est: np.ndarray, se: np.ndarray, stat: np.ndarray, p: np.
     acs = np.abs(cs[np.isfinite(cs)])
     acs = acs[acs != 0]
     if np.any(np.isfinite(cs)):
-        digmin = 1 + (math.floor(math.log10(acs.max())) if acs.size else 0)
+        # R: max(1, digits - digmin) over the range of |values|, so the smallest decides
+        digmin = 1 + (math.floor(math.log10(acs.min())) if acs.size else 0)
         rounded = np.round(cs, max(1, digits - digmin))
         flat = format_real(list(rounded.ravel(order="F")), digits)
         col0, col1 = flat[:n], flat[n:]
