@@ -237,9 +237,13 @@ def _resolve_family(family: Any) -> Any:
     if hasattr(family, "deviance") and not isinstance(family, str):
         return family
     key = _family_key(str(family))
-    if key not in _FAMILIES:
-        raise UnknownNameError("family", str(family), sorted(_FAMILIES))
-    return _FAMILIES[key]
+    if key in _FAMILIES:
+        return _FAMILIES[key]
+    try:  # other families (negative binomial, Tweedie, ...) come from the model engine
+        from aurora.distributions import get_family
+    except ImportError:
+        raise UnknownNameError("family", str(family), sorted(_FAMILIES)) from None
+    return get_family(family)
 
 
 def _loglik(family: Any, y: np.ndarray, mu: np.ndarray, w: np.ndarray, dev: float) -> float:
