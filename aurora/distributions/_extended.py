@@ -137,7 +137,7 @@ class NegativeBinomialFamily(_ThetaFamily):
 
     def initialize(self, y: Any, weights: Any = None, n_trials: Any = None) -> Any:
         xp, y = coerce(y)
-        return y + xp.where(y == 0, 1.0 / 6.0, 0.0)
+        return y + xp.astype(y == 0, y.dtype) / 6.0
 
     def valid_mu(self, mu: Any) -> bool:
         xp, mu = coerce(mu)
@@ -378,7 +378,7 @@ class StudentTFamily(_ThetaFamily):
 
     def initialize(self, y: Any, weights: Any = None, n_trials: Any = None) -> Any:
         xp, y = coerce(y)
-        return y + xp.where(y == 0, 0.1, 0.0)
+        return y + xp.astype(y == 0, y.dtype) * 0.1
 
     def valid_mu(self, mu: Any) -> bool:
         xp, mu = coerce(mu)

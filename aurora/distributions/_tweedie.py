@@ -212,7 +212,7 @@ class TweedieFamily(Family):
     def deviance_residuals(self, y: Any, mu: Any, weights: Any = None) -> Any:
         xp, y, mu, w = self._prepare(y, mu, weights)
         p = self._p
-        y1 = y + xp.where(y == 0, 1.0, 0.0)
+        y1 = y + xp.astype(y == 0, y.dtype)
         theta = (y1 ** (1.0 - p) - mu ** (1.0 - p)) / (1.0 - p)
         if p == 2.0:
             kappa = xp.log(y1 / mu)
@@ -237,7 +237,7 @@ class TweedieFamily(Family):
 
     def initialize(self, y: Any, weights: Any = None, n_trials: Any = None) -> Any:
         xp, y = coerce(y)
-        return y + xp.where(y == 0, 0.1, 0.0)
+        return y + xp.astype(y == 0, y.dtype) * 0.1
 
     def valid_mu(self, mu: Any) -> bool:
         xp, mu = coerce(mu)

@@ -221,6 +221,15 @@ def ndtr(x: Any) -> Any:
     0.5
     """
     x = _arr(x)
+    if backend_name(x) == "torch":
+        # torch.special.ndtr computes 0.5 * (1 + erf) and loses the lower tail
+        # (0 below -8.3); use Cephes' split, as scipy and JAX do.
+        import torch
+
+        z = torch.abs(x) * 0.7071067811865476
+        tail = 0.5 * torch.special.erfc(z)
+        return torch.where(z < 0.7071067811865476, 0.5 + 0.5 * torch.special.erf(x * 0.7071067811865476),
+                           torch.where(x > 0, 1.0 - tail, tail))
     return _special(x).ndtr(x)
 
 
@@ -292,11 +301,26 @@ def polygamma(n: int, x: Any) -> Any:
     1.644934066848
     """
     x = _arr(x)
-    if backend_name(x) == "torch":
-        import torch
-
-        return torch.special.polygamma(n, x)
+    if n == 1 and backend_name(x) == "torch":
+        return _torch_trigamma(x)
     return _special(x).polygamma(n, x)
+
+
+def _torch_trigamma(x: Any) -> Any:
+    # torch's trigamma is accurate to ~5e-10 only. Shift x up to >= 20 with
+    # psi1(x) = psi1(x + 1) + 1/x^2, then use the asymptotic (Bernoulli) series.
+    import torch
+
+    acc = torch.zeros_like(x)
+    z = torch.where(x > 0, x, torch.ones_like(x))
+    for _ in range(20):
+        small = z < 20.0
+        acc = acc + torch.where(small, 1.0 / (z * z), torch.zeros_like(z))
+        z = torch.where(small, z + 1.0, z)
+    r = 1.0 / (z * z)
+    series = (1.0 / z) * (1.0 + r * (1.0 / 6.0 + r * (-1.0 / 30.0 + r * (1.0 / 42.0 + r * (
+        -1.0 / 30.0 + r * (5.0 / 66.0 + r * (-691.0 / 2730.0 + r * 7.0 / 6.0))))))) + 0.5 * r
+    return torch.where(x > 0, acc + series, torch.special.polygamma(1, x))
 
 
 def log1p(x: Any) -> Any:

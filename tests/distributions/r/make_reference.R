@@ -33,6 +33,14 @@ ref$formats <- list(
   tweedie_p = c(1.5, 1 + 1/3, 1.05, 2)
 )
 
+# ---- special functions -------------------------------------------------------------
+# (beyond |z| = 37.5 R returns subnormals or 0; not compared)
+zs <- c(-37, -20, -9, -5, -4.99, -1, 0, 0.5, 4.9, 5, 7.5, 20, 37)
+ps <- c(1e-300, 1e-16, 1e-8, 0.01, 0.3, 0.5, 0.9, 1 - 1e-12)
+gs <- c(1e-5, 0.01, 0.3, 1, 2.5, 7, 40, 1e5)
+ref$special <- list(z = zs, dnorm = dnorm(zs), pnorm = pnorm(zs), p = ps, qnorm = qnorm(ps),
+                    g = gs, lgamma = lgamma(gs), digamma = digamma(gs), trigamma = trigamma(gs))
+
 # ---- links ----------------------------------------------------------------------
 unit_mu <- c(1e-12, 1e-6, 0.01, 0.25, 0.5, 0.75, 0.99, 1 - 1e-6)
 pos_mu <- c(1e-8, 0.1, 1, 2.5, 100)
@@ -168,7 +176,8 @@ fit_record <- function(key, fit, family_obj, n_trials = NULL) {
     y = as.numeric(fit$y), fitted = as.numeric(fitted(fit)), prior_weights = as.numeric(fit$prior.weights),
     n_trials = n_trials, deviance = fit$deviance, aic_object = fit$aic, AIC = AIC(fit),
     logLik = as.numeric(ll), df = attr(ll, "df"), rank = if (is.null(fit$rank)) NA else fit$rank,
-    edf = if (inherits(fit, "gam")) sum(fit$edf) else NA
+    edf = if (inherits(fit, "gam")) sum(fit$edf) else NA,
+    sig2 = if (inherits(fit, "gam")) fit$sig2 else NA
   )
 }
 fits <- list(
