@@ -39,20 +39,26 @@ def _fit_glm_plan(formula: Any, data: Any, family: Any, link: Any, weights: Any,
 
     fam = get_family(family, link=link)
     plan = compile_plan(formula, data, fam, weights=weights, offset=offset, na_action=na_action)
+    if rename:
+        plan = _rename_plan(plan, rename)
+    if call is None:
+        call = f"glm(formula = {plan.spec.formula}, family = {_family_label(family, fam)}, data = data)"
+    result = _fit_plan(plan, fam, engine, call, control, start)
+    if rename:
+        result._matrix_rename = rename
+    return result
+
+
+def _fit_plan(plan: ModelPlan, fam: Any, engine: str, call: str,
+              control: IRLSControl | None = None, start: Any = None) -> GLMResult:
+    """Check the response against the family, run the engine, wrap the result."""
     fam.validate_response(plan.y, plan.weights)
     backend = get_backend(engine)
     est = fit_glm_arrays(plan.X, plan.y, fam, plan.weights, plan.offset,
                          n_trials=plan.n_trials, has_intercept=plan.spec.has_intercept,
                          backend=backend, control=control or IRLSControl(), start=start,
                          warn=True)
-    if rename:
-        plan = _rename_plan(plan, rename)
-    if call is None:
-        call = f"glm(formula = {plan.spec.formula}, family = {_family_label(family, fam)}, data = data)"
-    result = GLMResult(plan, est, engine=backend.name, call=call)
-    if rename:
-        result._matrix_rename = rename
-    return result
+    return GLMResult(plan, est, engine=backend.name, call=call)
 
 
 def glm(

@@ -210,7 +210,7 @@ def compile_plan(
     numeric = tuple(c for c in frame.columns if c not in levels)
     spec = ModelSpec(ast, rhs, names, tuple(term_labels), tuple(term_cols), levels, numeric,
                      offset_exprs, o_col, ast.intercept, fspec)
-    X = np.ascontiguousarray(np.asarray(mm, dtype=float))
+    X = _dense_c_order(mm)
     if not np.all(np.isfinite(X)):
         bad = [names[j] for j in np.where(~np.all(np.isfinite(X), axis=0))[0]]
         raise DataError(f"non-finite values in model matrix column(s) {bad} "
@@ -218,6 +218,21 @@ def compile_plan(
                         "transform the data so every term is finite")
     return ModelPlan(spec, X, resp.y, weights_total, off, resp.n_trials, info,
                      frame.index, resp.levels)
+
+
+def _dense_c_order(mm: pd.DataFrame) -> np.ndarray:
+    """The model matrix as one C-ordered float64 array, filled column by column (one copy)."""
+    X = np.empty(mm.shape, dtype=np.float64)
+    for j in range(mm.shape[1]):
+        X[:, j] = mm.iloc[:, j].to_numpy(dtype=np.float64)
+    return X
+
+
+def _is_constant(col: pd.Series) -> bool:
+    if pd.api.types.is_numeric_dtype(col.dtype):
+        v = col.to_numpy(dtype=float, na_value=np.nan)
+        return bool(np.nanmin(v) == np.nanmax(v)) if v.size else True
+    return col.nunique(dropna=True) <= 1
 
 
 def _check_constants(frame: pd.DataFrame, terms: tuple[ParametricTerm, ...], intercept: bool) -> None:
@@ -229,8 +244,76 @@ def _check_constants(frame: pd.DataFrame, terms: tuple[ParametricTerm, ...], int
                 raise DataError(
                     f"factor {name!r} has only one level ({list(col.cat.categories)}) in the rows used",
                     "a factor needs at least two levels; drop it from the formula")
-        elif intercept and col.nunique(dropna=True) <= 1:
+        elif intercept and _is_constant(col):
             raise DataError(
                 f"column {name!r} is constant (all values {col.iloc[0]!r}); it cannot be "
                 "estimated beside the intercept",
                 f"drop {name!r} from the formula")
+
+
+def compile_matrix_plan(
+    X: np.ndarray,
+    y: np.ndarray,
+    names: list[str],
+    family: Any = None,
+    weights: Any = None,
+    offset: Any = None,
+    na_action: str = "omit",
+) -> ModelPlan:
+    """A plan for a numeric matrix plus an intercept (the matrix-level API of SPEC §2).
+
+    The formula is ``.response ~ v0 + v1 + ...``; its ModelSpec is built by formulaic on a
+    few rows only (numeric columns carry no data-dependent state), so a million-row matrix
+    is not copied through a data frame. Columns are named ``intercept`` and ``names``.
+    """
+    from aurora.formula import parse
+
+    n, p = X.shape
+    safe = [f"v{j}" for j in range(p)]
+    formula = parse(".response ~ " + (" + ".join(safe) if safe else "1"))
+    extra = {}
+    w = None if weights is None else np.asarray(weights, dtype=float).ravel()
+    o = None if offset is None else np.asarray(offset, dtype=float).ravel()
+    for label, arr in (("weights", w), ("offset", o), ("y", y)):
+        if arr is not None and arr.shape[0] != n:
+            raise DataError(f"{label} has length {arr.shape[0]} but X has {n} rows",
+                            f"give {label} one value per row of X")
+    bad = ~np.isfinite(y) | ~np.all(np.isfinite(X), axis=1)
+    for arr in (w, o):
+        if arr is not None:
+            bad |= ~np.isfinite(arr)
+    if bad.any():
+        if na_action == "raise":
+            from aurora.errors import MissingDataError
+
+            raise MissingDataError(f"missing or non-finite values in {int(bad.sum())} rows of X, y, "
+                                   "weights or offset", "clean the data or use na_action='omit'")
+        keep = ~bad
+        X, y = X[keep], y[keep]
+        w = None if w is None else w[keep]
+        o = None if o is None else o[keep]
+    if X.shape[0] == 0:
+        raise DataError("no complete rows left to fit")
+    for j in range(p):
+        if np.all(X[:, j] == X[0, j]):
+            raise DataError(f"column {names[j]!r} of X is constant; it cannot be estimated beside "
+                            "the intercept", f"drop column {names[j]!r}")
+    head = pd.DataFrame({s: X[: min(3, len(X)), j] for j, s in enumerate(safe)})
+    from formulaic import model_matrix
+
+    fspec = model_matrix(" + ".join(["1"] + safe), head, ensure_full_rank=True).model_spec
+    colnames = ("intercept",) + tuple(names)
+    labels = colnames
+    spec = ModelSpec(formula, " + ".join(["1"] + safe), colnames, labels,
+                     tuple((j,) for j in range(p + 1)), {}, tuple(safe), (), None, True, fspec)
+    Xi = np.empty((X.shape[0], p + 1))
+    Xi[:, 0] = 1.0
+    Xi[:, 1:] = X
+    nrow = X.shape[0]
+    prior = np.ones(nrow) if w is None else w
+    if np.any(prior < 0):
+        raise DataError("negative weights are not allowed", "prior weights must be >= 0")
+    info = FrameInfo(n, int(bad.sum()), tuple(np.where(bad)[0]))
+    return ModelPlan(spec, Xi, np.asarray(y, dtype=float), prior,
+                     np.zeros(nrow) if o is None else o, None, info,
+                     pd.RangeIndex(n)[~bad] if bad.any() else pd.RangeIndex(n))

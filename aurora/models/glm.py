@@ -396,17 +396,14 @@ def fit_glm(X: Any, y: Any, family: Any = "gaussian", link: Any = None, weights:
     yv = np.asarray(y, dtype=float).ravel()
     if yv.shape[0] != arr.shape[0]:
         raise DataError(f"y has {yv.shape[0]} values but X has {arr.shape[0]} rows")
-    cols = {".response": yv}
-    safe = [f"v{j}" for j in range(arr.shape[1])]
-    for j, s in enumerate(safe):
-        cols[s] = arr[:, j]
-    df = pd.DataFrame(cols)
-    from aurora.api import _fit_glm_plan
+    from aurora.api import _fit_plan
+    from aurora.compile.plan import compile_matrix_plan
+    from aurora.distributions import get_family
 
-    formula = ".response ~ " + (" + ".join(safe) if safe else "1")
-    result = _fit_glm_plan(formula, df, family, link, weights, offset, backend or "numpy",
-                           "omit", call=f"fit_glm(X, y, family = {family!r})",
-                           rename=dict(zip(safe, names)) | {"(Intercept)": "intercept"})
+    fam = get_family(family, link=link)
+    plan = compile_matrix_plan(arr, yv, names, fam, weights, offset)
+    result = _fit_plan(plan, fam, backend or "numpy", call=f"fit_glm(X, y, family = {family!r})")
+    result._matrix_rename = {f"v{j}": n for j, n in enumerate(names)}
     return result
 
 
