@@ -9,9 +9,12 @@ from __future__ import annotations
 import math
 from typing import Any, ClassVar
 
+import numpy as np
+
 from aurora.errors import ModelSpecError
 
-from ._utils import backend_name, coerce, digamma, lgamma, polygamma, r_format
+from ._rformat import r_format
+from ._utils import backend_name, coerce, digamma, lgamma, polygamma
 from .base import Family
 from ._glm import _warn_noninteger
 
@@ -122,7 +125,9 @@ class NegativeBinomialFamily(_ThetaFamily):
         xp, y, mu, w = self._prepare(y, mu, weights)
         return 2.0 * w * (y * xp.log(xp.maximum(y, 1.0) / mu) - (y + th) * xp.log((y + th) / (mu + th)))
 
-    def aic(self, y, mu, weights=None, deviance=None, n_trials=None) -> float:  # type: ignore[override]
+    def aic(
+        self, y: Any, mu: Any, weights: Any = None, deviance: float | None = None, n_trials: Any = None
+    ) -> float:
         th = self._need_theta()
         xp, y, mu, w = self._prepare(y, mu, weights)
         term = (
@@ -131,7 +136,9 @@ class NegativeBinomialFamily(_ThetaFamily):
         )
         return 2.0 * float(xp.sum(term * w))
 
-    def log_likelihood(self, y, mu, weights=None, scale=None, n_trials=None) -> float:  # type: ignore[override]
+    def log_likelihood(
+        self, y: Any, mu: Any, weights: Any = None, scale: float | None = None, n_trials: Any = None
+    ) -> float:
         self._check_scale(scale)
         return -0.5 * self.aic(y, mu, weights)
 
@@ -143,10 +150,10 @@ class NegativeBinomialFamily(_ThetaFamily):
         xp, mu = coerce(mu)
         return bool(xp.all(mu > 0))
 
-    def _response_problems(self, y, weights):  # type: ignore[override]
+    def _response_problems(self, y: np.ndarray, weights: np.ndarray | None) -> tuple[np.ndarray, str, str]:
         return y < 0, "negative values not allowed", "counts must be >= 0"
 
-    def _response_warnings(self, y, weights, n_trials):  # type: ignore[override]
+    def _response_warnings(self, y: np.ndarray, weights: Any, n_trials: Any) -> None:
         _warn_noninteger("negative binomial", "counts", y)
 
 
@@ -250,12 +257,16 @@ class BetaFamily(_ThetaFamily):
         d = 2.0 * w * (_beta_saturated(xp, y, th) - _beta_logdens(xp, y, mu, th))
         return xp.maximum(d, 0.0)
 
-    def aic(self, y, mu, weights=None, deviance=None, n_trials=None) -> float:  # type: ignore[override]
+    def aic(
+        self, y: Any, mu: Any, weights: Any = None, deviance: float | None = None, n_trials: Any = None
+    ) -> float:
         th = self._need_theta()
         xp, y, mu, w = self._prepare(y, mu, weights)
         return -2.0 * float(xp.sum(_beta_logdens(xp, y, mu, th) * w))
 
-    def log_likelihood(self, y, mu, weights=None, scale=None, n_trials=None) -> float:  # type: ignore[override]
+    def log_likelihood(
+        self, y: Any, mu: Any, weights: Any = None, scale: float | None = None, n_trials: Any = None
+    ) -> float:
         self._check_scale(scale)
         return -0.5 * self.aic(y, mu, weights)
 
@@ -263,7 +274,7 @@ class BetaFamily(_ThetaFamily):
         xp, mu = coerce(mu)
         return bool(xp.all((mu > 0) & (mu < 1)))
 
-    def _response_problems(self, y, weights):  # type: ignore[override]
+    def _response_problems(self, y: np.ndarray, weights: np.ndarray | None) -> tuple[np.ndarray, str, str]:
         return (
             (y <= 0) | (y >= 1),
             "y values must lie strictly between 0 and 1",
@@ -365,14 +376,18 @@ class StudentTFamily(_ThetaFamily):
         xp, y, mu, w = self._prepare(y, mu, weights)
         return w * (nu + 1.0) * xp.log1p((1.0 / nu) * ((y - mu) / sig) ** 2)
 
-    def aic(self, y, mu, weights=None, deviance=None, n_trials=None) -> float:  # type: ignore[override]
+    def aic(
+        self, y: Any, mu: Any, weights: Any = None, deviance: float | None = None, n_trials: Any = None
+    ) -> float:
         nu, sig = self._need()
         xp, y, mu, w = self._prepare(y, mu, weights)
         const = -math.lgamma((nu + 1.0) / 2.0) + math.lgamma(nu / 2.0) + math.log(sig * (math.pi * nu) ** 0.5)
         term = const + (nu + 1.0) * xp.log1p(((y - mu) / sig) ** 2 / nu) / 2.0
         return 2.0 * float(xp.sum(term * w))
 
-    def log_likelihood(self, y, mu, weights=None, scale=None, n_trials=None) -> float:  # type: ignore[override]
+    def log_likelihood(
+        self, y: Any, mu: Any, weights: Any = None, scale: float | None = None, n_trials: Any = None
+    ) -> float:
         self._check_scale(scale)
         return -0.5 * self.aic(y, mu, weights)
 

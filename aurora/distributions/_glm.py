@@ -14,18 +14,16 @@ import numpy as np
 
 from aurora.errors import DataWarning, FamilyDomainError
 
-from ._utils import coerce, lgamma, to_numpy, xlog1py, xlogy
+from ._utils import coerce, lgamma, xlogy
 from .base import Family
 
 __all__ = [
     "GaussianFamily",
     "PoissonFamily",
-    "BinomialFamily",
     "GammaFamily",
     "InverseGaussianFamily",
     "WaldFamily",
     "QuasiPoissonFamily",
-    "QuasiBinomialFamily",
 ]
 
 _LOG_2PI = math.log(2.0 * math.pi)
@@ -42,13 +40,6 @@ def _poisson_logpmf(xp: Any, y: Any, mu: Any) -> Any:
     # R's dpois(log = TRUE): -Inf (with a warning) for non-integer y.
     val = xlogy(y, mu) - mu - lgamma(y + 1.0)
     return xp.where(y == xp.round(y), val, -math.inf)
-
-
-def _y_log_y(xp: Any, y: Any, mu: Any) -> Any:
-    # family.c: (y != 0.) ? (y * log(y/mu)) : 0
-    nz = y != 0
-    ys = xp.where(nz, y, 1.0)
-    return xp.where(nz, ys * xp.log(ys / mu), 0.0)
 
 
 def _warn_noninteger(family: str, what: str, values: np.ndarray) -> None:
@@ -95,7 +86,9 @@ class GaussianFamily(Family):
         xp, y, mu, w = self._prepare(y, mu, weights)
         return w * (y - mu) ** 2
 
-    def aic(self, y, mu, weights=None, deviance=None, n_trials=None) -> float:  # type: ignore[override]
+    def aic(
+        self, y: Any, mu: Any, weights: Any = None, deviance: float | None = None, n_trials: Any = None
+    ) -> float:
         xp, y, mu, w = self._prepare(y, mu, weights)
         dev = self._resolve_deviance(y, mu, w, deviance)
         nobs = y.shape[0] if y.ndim else 1
@@ -103,7 +96,9 @@ class GaussianFamily(Family):
             slw = float(xp.sum(xp.log(w)))
         return nobs * (math.log(dev / nobs * 2.0 * math.pi) + 1.0) + 2.0 - slw
 
-    def log_likelihood(self, y, mu, weights=None, scale=None, n_trials=None) -> float:  # type: ignore[override]
+    def log_likelihood(
+        self, y: Any, mu: Any, weights: Any = None, scale: float | None = None, n_trials: Any = None
+    ) -> float:
         """Normal log-likelihood with variance ``scale / weights``.
 
         ``scale=None`` uses R's ``dev / nobs``, giving ``logLik(glm)``.
@@ -160,11 +155,15 @@ class PoissonFamily(Family):
         xp, y, mu, w = self._prepare(y, mu, weights)
         return _poisson_dev(xp, y, mu, w)
 
-    def aic(self, y, mu, weights=None, deviance=None, n_trials=None) -> float:  # type: ignore[override]
+    def aic(
+        self, y: Any, mu: Any, weights: Any = None, deviance: float | None = None, n_trials: Any = None
+    ) -> float:
         xp, y, mu, w = self._prepare(y, mu, weights)
         return -2.0 * float(xp.sum(_poisson_logpmf(xp, y, mu) * w))
 
-    def log_likelihood(self, y, mu, weights=None, scale=None, n_trials=None) -> float:  # type: ignore[override]
+    def log_likelihood(
+        self, y: Any, mu: Any, weights: Any = None, scale: float | None = None, n_trials: Any = None
+    ) -> float:
         self._check_scale(scale)
         return -0.5 * self.aic(y, mu, weights)
 
@@ -175,10 +174,10 @@ class PoissonFamily(Family):
         xp, mu = coerce(mu)
         return bool(xp.all(xp.isfinite(mu))) and bool(xp.all(mu > 0))
 
-    def _response_problems(self, y, weights):  # type: ignore[override]
+    def _response_problems(self, y: np.ndarray, weights: np.ndarray | None) -> tuple[np.ndarray, str, str]:
         return y < 0, "negative values not allowed", "counts must be >= 0"
 
-    def _response_warnings(self, y, weights, n_trials):  # type: ignore[override]
+    def _response_warnings(self, y: np.ndarray, weights: Any, n_trials: Any) -> None:
         _warn_noninteger(self.name, "counts", y)
 
 
@@ -196,125 +195,17 @@ class QuasiPoissonFamily(PoissonFamily):
     scale_known: ClassVar[bool] = False
     support: ClassVar[str] = "nonnegative"
 
-    def aic(self, y, mu, weights=None, deviance=None, n_trials=None) -> float:  # type: ignore[override]
+    def aic(
+        self, y: Any, mu: Any, weights: Any = None, deviance: float | None = None, n_trials: Any = None
+    ) -> float:
         return math.nan
 
-    def log_likelihood(self, y, mu, weights=None, scale=None, n_trials=None) -> float:  # type: ignore[override]
+    def log_likelihood(
+        self, y: Any, mu: Any, weights: Any = None, scale: float | None = None, n_trials: Any = None
+    ) -> float:
         return math.nan
 
-    def _response_warnings(self, y, weights, n_trials):  # type: ignore[override]
-        return None
-
-
-class BinomialFamily(Family):
-    """Binomial proportions (R's ``binomial()``): ``V(mu) = mu (1 - mu)``.
-
-    ``y`` is the proportion of successes and ``weights`` the prior weights; for
-    ``cbind(successes, failures)`` data pass ``y = s / (s + f)``,
-    ``weights = prior * (s + f)`` and ``n_trials = s + f`` (R's ``n``).
-
-    Parameters
-    ----------
-    link : str or LinkFunction, optional
-        ``"logit"`` (default), ``"probit"``, ``"cloglog"``, ``"cauchit"`` or ``"log"``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> fam = BinomialFamily()
-    >>> round(fam.deviance(np.array([0.0, 1.0]), np.array([0.5, 0.5])), 6)
-    2.772589
-    """
-
-    family_name: ClassVar[str] = "binomial"
-    default_link: ClassVar[str] = "logit"
-    valid_links: ClassVar[tuple[str, ...]] = ("logit", "probit", "cloglog", "cauchit", "log")
-    scale_known: ClassVar[bool] = True
-    support: ClassVar[str] = "unit"
-
-    def variance(self, mu: Any) -> Any:
-        mu = coerce(mu)[1]
-        return mu * (1.0 - mu)
-
-    def variance_derivative(self, mu: Any) -> Any:
-        return 1.0 - 2.0 * coerce(mu)[1]
-
-    def deviance_residuals(self, y: Any, mu: Any, weights: Any = None) -> Any:
-        xp, y, mu, w = self._prepare(y, mu, weights)
-        return 2.0 * w * (_y_log_y(xp, y, mu) + _y_log_y(xp, 1.0 - y, 1.0 - mu))
-
-    def aic(self, y, mu, weights=None, deviance=None, n_trials=None) -> float:  # type: ignore[override]
-        xp, y, mu, w = self._prepare(y, mu, weights)
-        if n_trials is None:
-            n = xp.ones_like(y)
-        else:
-            n = coerce(y, n_trials)[2] * xp.ones_like(y)
-        m = n if bool(xp.any(n > 1)) else w
-        k = xp.round(m * y)
-        size = xp.round(m)
-        logpmf = (
-            lgamma(size + 1.0) - lgamma(k + 1.0) - lgamma(size - k + 1.0)
-            + xlogy(k, mu) + xlog1py(size - k, -mu)
-        )
-        coef = xp.where(m > 0, w / xp.where(m > 0, m, 1.0), 0.0)
-        return -2.0 * float(xp.sum(coef * logpmf))
-
-    def log_likelihood(self, y, mu, weights=None, scale=None, n_trials=None) -> float:  # type: ignore[override]
-        self._check_scale(scale)
-        return -0.5 * self.aic(y, mu, weights, None, n_trials)
-
-    def initialize(self, y: Any, weights: Any = None, n_trials: Any = None) -> Any:
-        xp, y, w = coerce(y, weights)
-        if n_trials is not None:
-            n = coerce(y, n_trials)[2]
-            return (n * y + 0.5) / (n + 1.0)
-        w = xp.ones_like(y) if w is None else w
-        y = xp.where(w == 0, 0.0, y)
-        return (w * y + 0.5) / (w + 1.0)
-
-    def valid_mu(self, mu: Any) -> bool:
-        xp, mu = coerce(mu)
-        return bool(xp.all(xp.isfinite(mu))) and bool(xp.all((mu > 0) & (mu < 1)))
-
-    def _response_problems(self, y, weights):  # type: ignore[override]
-        bad = (y < 0) | (y > 1)
-        if weights is not None:
-            bad &= weights != 0  # R sets y[weights == 0] <- 0 first
-        return (
-            bad,
-            "y values must be 0 <= y <= 1",
-            "give proportions with the number of trials as weights, or cbind(successes, failures)",
-        )
-
-    def _response_warnings(self, y, weights, n_trials):  # type: ignore[override]
-        if n_trials is not None:
-            counts = to_numpy(n_trials) * y
-        elif weights is not None:
-            counts = to_numpy(weights) * y
-        else:
-            counts = y
-        _warn_noninteger(self.name, "#successes", counts)
-
-
-class QuasiBinomialFamily(BinomialFamily):
-    """Quasi-binomial (R's ``quasibinomial()``): binomial variance, free dispersion, no AIC.
-
-    Examples
-    --------
-    >>> QuasiBinomialFamily().scale_known
-    False
-    """
-
-    family_name: ClassVar[str] = "quasibinomial"
-    scale_known: ClassVar[bool] = False
-
-    def aic(self, y, mu, weights=None, deviance=None, n_trials=None) -> float:  # type: ignore[override]
-        return math.nan
-
-    def log_likelihood(self, y, mu, weights=None, scale=None, n_trials=None) -> float:  # type: ignore[override]
-        return math.nan
-
-    def _response_warnings(self, y, weights, n_trials):  # type: ignore[override]
+    def _response_warnings(self, y: np.ndarray, weights: Any, n_trials: Any) -> None:
         return None
 
 
@@ -351,7 +242,9 @@ class GammaFamily(Family):
         ratio = xp.where(y == 0, 1.0, y / mu)
         return -2.0 * w * (xp.log(ratio) - (y - mu) / mu)
 
-    def aic(self, y, mu, weights=None, deviance=None, n_trials=None) -> float:  # type: ignore[override]
+    def aic(
+        self, y: Any, mu: Any, weights: Any = None, deviance: float | None = None, n_trials: Any = None
+    ) -> float:
         xp, y, mu, w = self._prepare(y, mu, weights)
         dev = self._resolve_deviance(y, mu, w, deviance)
         disp = dev / float(xp.sum(w))
@@ -364,7 +257,9 @@ class GammaFamily(Family):
         ld = -lgamma(xp.full_like(y, shape)) - shape * xp.log(sc) + (shape - 1.0) * xp.log(y) - y / sc
         return float(xp.sum(ld * w))
 
-    def log_likelihood(self, y, mu, weights=None, scale=None, n_trials=None) -> float:  # type: ignore[override]
+    def log_likelihood(
+        self, y: Any, mu: Any, weights: Any = None, scale: float | None = None, n_trials: Any = None
+    ) -> float:
         """Gamma log-likelihood with shape ``1/scale`` (``scale=None``: R's ``dev/sum(w)``)."""
         if scale is None:
             return -0.5 * self.aic(y, mu, weights) + 1.0
@@ -375,7 +270,7 @@ class GammaFamily(Family):
         xp, mu = coerce(mu)
         return bool(xp.all(xp.isfinite(mu))) and bool(xp.all(mu > 0))
 
-    def _response_problems(self, y, weights):  # type: ignore[override]
+    def _response_problems(self, y: np.ndarray, weights: np.ndarray | None) -> tuple[np.ndarray, str, str]:
         return y <= 0, "non-positive values not allowed", "the Gamma family needs y > 0"
 
 
@@ -411,13 +306,17 @@ class InverseGaussianFamily(Family):
         xp, y, mu, w = self._prepare(y, mu, weights)
         return w * ((y - mu) ** 2) / (y * mu * mu)
 
-    def aic(self, y, mu, weights=None, deviance=None, n_trials=None) -> float:  # type: ignore[override]
+    def aic(
+        self, y: Any, mu: Any, weights: Any = None, deviance: float | None = None, n_trials: Any = None
+    ) -> float:
         xp, y, mu, w = self._prepare(y, mu, weights)
         dev = self._resolve_deviance(y, mu, w, deviance)
         sw = float(xp.sum(w))
         return sw * (1.0 + math.log(dev / sw * 2.0 * math.pi)) + 3.0 * float(xp.sum(xp.log(y) * w)) + 2.0
 
-    def log_likelihood(self, y, mu, weights=None, scale=None, n_trials=None) -> float:  # type: ignore[override]
+    def log_likelihood(
+        self, y: Any, mu: Any, weights: Any = None, scale: float | None = None, n_trials: Any = None
+    ) -> float:
         """Inverse Gaussian log-likelihood with dispersion ``scale`` (``None``: ``dev/sum(w)``)."""
         if scale is None:
             return -0.5 * self.aic(y, mu, weights) + 1.0
@@ -426,7 +325,7 @@ class InverseGaussianFamily(Family):
         dev = float(xp.sum(self.deviance_residuals(y, mu, w)))
         return -0.5 * (sw * (_LOG_2PI + math.log(scale)) + 3.0 * float(xp.sum(xp.log(y) * w)) + dev / scale)
 
-    def _response_problems(self, y, weights):  # type: ignore[override]
+    def _response_problems(self, y: np.ndarray, weights: np.ndarray | None) -> tuple[np.ndarray, str, str]:
         return (
             y <= 0,
             "positive values only are allowed",

@@ -20,7 +20,8 @@ from scipy.special import gammaln
 
 from aurora.errors import AuroraWarning
 
-from ._utils import DBL_EPSILON, coerce, r_format, to_numpy
+from ._rformat import r_format
+from ._utils import DBL_EPSILON, coerce, to_numpy
 from .base import Family
 
 __all__ = ["TweedieFamily", "ld_tweedie"]
@@ -220,14 +221,18 @@ class TweedieFamily(Family):
             kappa = (y ** (2.0 - p) - mu ** (2.0 - p)) / (2.0 - p)
         return xp.maximum(2.0 * w * (y * theta - kappa), 0.0)
 
-    def aic(self, y, mu, weights=None, deviance=None, n_trials=None) -> float:  # type: ignore[override]
+    def aic(
+        self, y: Any, mu: Any, weights: Any = None, deviance: float | None = None, n_trials: Any = None
+    ) -> float:
         xp, y, mu, w = self._prepare(y, mu, weights)
         dev = self._resolve_deviance(y, mu, w, deviance)
         scale = dev / float(xp.sum(w))
         ld = ld_tweedie(to_numpy(y), to_numpy(mu), self._p, scale)
         return -2.0 * float(np.sum(ld * to_numpy(w))) + 2.0
 
-    def log_likelihood(self, y, mu, weights=None, scale=None, n_trials=None) -> float:  # type: ignore[override]
+    def log_likelihood(
+        self, y: Any, mu: Any, weights: Any = None, scale: float | None = None, n_trials: Any = None
+    ) -> float:
         """Tweedie log-likelihood at dispersion ``scale`` (``None``: mgcv's ``dev/sum(w)``)."""
         if scale is None:
             return -0.5 * self.aic(y, mu, weights) + 1.0
@@ -243,7 +248,7 @@ class TweedieFamily(Family):
         xp, mu = coerce(mu)
         return bool(xp.all(mu >= 0))
 
-    def _response_problems(self, y, weights):  # type: ignore[override]
+    def _response_problems(self, y: np.ndarray, weights: np.ndarray | None) -> tuple[np.ndarray, str, str]:
         if self._p == 2.0:
             return y <= 0, "non-positive values not allowed with p = 2", "use p < 2 or y > 0"
         return y < 0, "negative values not allowed", "Tweedie responses must be >= 0"

@@ -7,7 +7,6 @@ written against the array API so they accept NumPy, JAX and PyTorch arrays.
 """
 from __future__ import annotations
 
-import math
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
@@ -48,22 +47,67 @@ class LinkFunction(ABC):
 
     @abstractmethod
     def link(self, mu: Any) -> Any:
-        """``eta = g(mu)`` (R's ``linkfun``)."""
+        """``eta = g(mu)`` (R's ``linkfun``).
+
+        Parameters
+        ----------
+        mu : array-like, shape (n,)
+            Means, as a NumPy, JAX or torch array (or scalars/lists).
+
+        Returns
+        -------
+        array, shape (n,)
+            The linear predictor, in the backend of ``mu``.
+
+        Examples
+        --------
+        >>> from aurora.distributions.links import LogitLink
+        >>> float(LogitLink().link(0.5))
+        0.0
+        """
 
     @abstractmethod
     def inverse(self, eta: Any) -> Any:
-        """``mu = g^{-1}(eta)`` (R's ``linkinv``)."""
+        """``mu = g^{-1}(eta)`` (R's ``linkinv``), with R's clamping.
+
+        Examples
+        --------
+        >>> from aurora.distributions.links import LogLink
+        >>> float(LogLink().inverse(-800.0))  # pmax(exp(eta), .Machine$double.eps)
+        2.220446049250313e-16
+        """
 
     @abstractmethod
     def derivative(self, mu: Any) -> Any:
-        """``d eta / d mu`` evaluated at ``mu``."""
+        """``d eta / d mu`` evaluated at ``mu``.
+
+        Examples
+        --------
+        >>> from aurora.distributions.links import LogLink
+        >>> float(LogLink().derivative(4.0))
+        0.25
+        """
 
     @abstractmethod
     def inverse_derivative(self, eta: Any) -> Any:
-        """``d mu / d eta`` evaluated at ``eta`` (R's ``mu.eta``)."""
+        """``d mu / d eta`` evaluated at ``eta`` (R's ``mu.eta``).
+
+        Examples
+        --------
+        >>> from aurora.distributions.links import LogitLink
+        >>> float(LogitLink().inverse_derivative(0.0))
+        0.25
+        """
 
     def valid_eta(self, eta: Any) -> bool:
-        """Whether every ``eta`` is admissible (R's ``valideta``); default ``True``."""
+        """Whether every ``eta`` is admissible (R's ``valideta``); default ``True``.
+
+        Examples
+        --------
+        >>> from aurora.distributions.links import InverseLink
+        >>> InverseLink().valid_eta([1.0, 0.0])
+        False
+        """
         return True
 
     @property
@@ -88,7 +132,8 @@ def _describe_bad(y: np.ndarray, bad: np.ndarray) -> str:
     idx = np.flatnonzero(bad)
     shown = ", ".join(f"y[{i}]={y[i]:g}" for i in idx[:5])
     more = "" if idx.size <= 5 else ", ..."
-    return f"{idx.size} value{'s' if idx.size != 1 else ''} ({shown}{more})"
+    verb = "value violates" if idx.size == 1 else "values violate"
+    return f"{idx.size} {verb} this: {shown}{more}"
 
 
 class Family(ABC):
@@ -138,7 +183,7 @@ class Family(ABC):
 
     # -- construction ----------------------------------------------------
     def _resolve_link(self, link: str | LinkFunction | None) -> LinkFunction:
-        from .links import link_from_string, _canonical_link_name, is_power_spelling
+        from ._link_names import _canonical_link_name, is_power_spelling, link_from_string
         from aurora.errors import UnknownNameError
 
         if link is None:
@@ -189,20 +234,59 @@ class Family(ABC):
     # -- distribution ----------------------------------------------------
     @abstractmethod
     def variance(self, mu: Any) -> Any:
-        """Variance function ``V(mu)`` (R's ``variance``)."""
+        """Variance function ``V(mu)`` (R's ``variance``).
+
+        Examples
+        --------
+        >>> from aurora.distributions.families import GammaFamily
+        >>> float(GammaFamily().variance(3.0))
+        9.0
+        """
 
     def variance_derivative(self, mu: Any) -> Any:
-        """``dV/dmu`` (mgcv's ``dvar``), by central differences unless overridden."""
+        """``dV/dmu`` (mgcv's ``dvar``), by central differences unless overridden.
+
+        Examples
+        --------
+        >>> from aurora.distributions.families import GammaFamily
+        >>> float(GammaFamily().variance_derivative(3.0))
+        6.0
+        """
         xp, mu = coerce(mu)
         h = 1e-6 * xp.maximum(xp.abs(mu), 1e-3)
         return (self.variance(mu + h) - self.variance(mu - h)) / (2.0 * h)
 
     @abstractmethod
     def deviance_residuals(self, y: Any, mu: Any, weights: Any = None) -> Any:
-        """Weighted unit deviances, elementwise (R's ``dev.resids(y, mu, wt)``)."""
+        """Weighted unit deviances, elementwise (R's ``dev.resids(y, mu, wt)``).
+
+        Parameters
+        ----------
+        y, mu : array-like, shape (n,)
+            Response and means (one backend).
+        weights : array-like, shape (n,), optional
+            Prior weights (default ones).
+
+        Returns
+        -------
+        array, shape (n,)
+
+        Examples
+        --------
+        >>> from aurora.distributions.families import PoissonFamily
+        >>> PoissonFamily().deviance_residuals([0.0, 2.0], [1.0, 2.0]).tolist()
+        [2.0, 0.0]
+        """
 
     def deviance(self, y: Any, mu: Any, weights: Any = None) -> float:
-        """Total deviance ``sum(deviance_residuals(y, mu, weights))``."""
+        """Total deviance ``sum(deviance_residuals(y, mu, weights))``.
+
+        Examples
+        --------
+        >>> from aurora.distributions.families import GaussianFamily
+        >>> GaussianFamily().deviance([1.0, 3.0], [2.0, 2.0], [1.0, 2.0])
+        3.0
+        """
         xp, d = coerce(self.deviance_residuals(y, mu, weights))
         return float(xp.sum(d))
 
@@ -217,8 +301,26 @@ class Family(ABC):
     ) -> float:
         """R's ``family$aic(y, n, mu, wt, dev)`` (``NaN`` for quasi families).
 
-        ``deviance`` defaults to :meth:`deviance`; ``n_trials`` is R's ``n``
-        (binomial only).
+        ``glm`` stores ``aic + 2 * rank``; ``mgcv::gam`` passes
+        ``dev = scale * sum(w)`` (its scale estimate) instead of the deviance.
+
+        Parameters
+        ----------
+        y, mu : array-like, shape (n,)
+        weights : array-like, shape (n,), optional
+            Prior weights (binomial: including the number of trials).
+        deviance : float, optional
+            R's ``dev``; default :meth:`deviance`. Families with a dispersion
+            use it for the scale (``dev / nobs`` gaussian, ``dev / sum(w)`` others).
+        n_trials : array-like, optional
+            R's ``n`` (binomial from ``cbind``); ``None`` means ``weights`` are
+            the trials.
+
+        Examples
+        --------
+        >>> from aurora.distributions.families import PoissonFamily
+        >>> round(PoissonFamily().aic([0.0, 2.0], [1.0, 2.0]), 6)
+        4.613706
         """
 
     def log_likelihood(
@@ -232,7 +334,16 @@ class Family(ABC):
         """Log-likelihood at ``mu`` (and ``scale``, for families with a dispersion).
 
         With ``scale=None`` this is ``-aic/2 + n_extra_loglik_params``, so that
-        R's ``logLik(glm)`` is ``log_likelihood(y, fitted, weights)``.
+        R's ``logLik(glm)`` is ``log_likelihood(y, fitted, weights)``; with
+        ``scale`` given it is the log density at that dispersion (mgcv's
+        ``logLik.gam`` is ``log_likelihood(y, fitted, w, scale=sig2)``).
+        Scale-known families accept only ``scale`` None or 1.
+
+        Examples
+        --------
+        >>> from aurora.distributions.families import GaussianFamily
+        >>> round(GaussianFamily().log_likelihood([1.0, 3.0], [2.0, 2.0], scale=1.0), 6)
+        -2.837877
         """
         self._check_scale(scale)
         return -0.5 * self.aic(y, mu, weights, None, n_trials) + self.n_extra_loglik_params
@@ -242,19 +353,48 @@ class Family(ABC):
             raise ValueError(f"the {self.name} family has its scale fixed at 1; got scale={scale}")
 
     def initialize(self, y: Any, weights: Any = None, n_trials: Any = None) -> Any:
-        """Starting values ``mustart`` (R's ``initialize`` expression); default ``y``."""
+        """Starting values ``mustart`` (R's ``initialize`` expression); default ``y``.
+
+        ``n_trials`` is used by the binomial family only (``cbind`` data).
+
+        Examples
+        --------
+        >>> from aurora.distributions.families import PoissonFamily
+        >>> PoissonFamily().initialize([0.0, 3.0]).tolist()
+        [0.1, 3.1]
+        """
         _, y = coerce(y)
         return y
 
     def valid_mu(self, mu: Any) -> bool:
-        """Whether every ``mu`` is admissible (R's ``validmu``); default ``True``."""
+        """Whether every ``mu`` is admissible (R's ``validmu``); default ``True``.
+
+        Examples
+        --------
+        >>> from aurora.distributions.families import PoissonFamily
+        >>> PoissonFamily().valid_mu([1.0, 0.0])
+        False
+        """
         return True
 
     def validate_response(self, y: Any, weights: Any = None, n_trials: Any = None) -> None:
         """Raise :class:`FamilyDomainError` if ``y`` lies outside the support.
 
-        Warnings (:class:`aurora.errors.DataWarning`) are issued where R warns,
-        e.g. for non-integer counts.
+        Every offending value is counted in one message (the first five are
+        shown). Warnings (:class:`aurora.errors.DataWarning`) are issued where
+        R warns, e.g. for non-integer counts. Missing values raise
+        :class:`aurora.errors.MissingDataError`, negative weights
+        :class:`aurora.errors.DataError`.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from aurora.distributions.families import PoissonFamily
+        >>> try:
+        ...     PoissonFamily().validate_response(np.array([1.0, -2.0]))
+        ... except ValueError as err:
+        ...     print(str(err).splitlines()[0])
+        poisson family: negative values not allowed; 1 value violates this: y[1]=-2
         """
         yn = to_numpy(y)
         if np.isnan(yn).any():
@@ -271,7 +411,7 @@ class Family(ABC):
         bad, problem, fix = self._response_problems(yn, None if weights is None else to_numpy(weights))
         if bad is not None and bad.any():
             raise FamilyDomainError(
-                f"{self.name} family: {problem}; {_describe_bad(yn, bad)} violate this", fix
+                f"{self.name} family: {problem}; {_describe_bad(yn, bad)}", fix
             )
         self._response_warnings(yn, weights, n_trials)
 

@@ -15,13 +15,12 @@ Examples
 from __future__ import annotations
 
 from ._extended import BetaFamily, NegativeBinomialFamily, StudentTFamily
+from ._binomial import BinomialFamily, QuasiBinomialFamily
 from ._glm import (
-    BinomialFamily,
     GammaFamily,
     GaussianFamily,
     InverseGaussianFamily,
     PoissonFamily,
-    QuasiBinomialFamily,
     QuasiPoissonFamily,
     WaldFamily,
 )

@@ -17,7 +17,8 @@ from scipy.special import digamma, gammaln, polygamma
 
 from aurora.errors import ConvergenceWarning
 
-from ._utils import DBL_EPSILON, r_format, to_numpy
+from ._rformat import r_format
+from ._utils import DBL_EPSILON, to_numpy
 
 __all__ = ["theta_ml", "loglik_negbin", "twologlik"]
 

@@ -25,7 +25,7 @@ from .families import (
     StudentTFamily,
     TweedieFamily,
 )
-from .links import LINK_ALIASES, LINK_CLASSES, link_from_string
+from ._link_names import LINK_ALIASES, LINK_CLASSES, link_from_string
 
 __all__ = ["FAMILIES", "FAMILY_ALIASES", "LINKS", "LINK_ALIASES", "get_family", "get_link", "nb", "tw"]
 

@@ -6,6 +6,7 @@ import pytest
 
 from _dist_ref import arr, backends, from_backend, reference, to_backend
 from aurora.distributions import _utils as U
+from aurora.distributions._rformat import r_format
 
 FMT = reference()["formats"]
 SP = reference()["special"]
@@ -13,16 +14,16 @@ SP = reference()["special"]
 
 @pytest.mark.parametrize("x, text", list(zip(FMT["x"], FMT["as_character"])))
 def test_r_format_as_character(x: float, text: str) -> None:
-    assert U.r_format(x) == text
+    assert r_format(x) == text
 
 
 @pytest.mark.parametrize("x, text", list(zip(FMT["x"], FMT["format_round4"])))
 def test_r_format_format(x: float, text: str) -> None:
-    assert U.r_format(round(x, 4), digits=7) == text
+    assert r_format(round(x, 4), digits=7) == text
 
 
 def test_r_format_specials() -> None:
-    assert [U.r_format(v) for v in (float("inf"), float("-inf"), float("nan"), 0.0)] == ["Inf", "-Inf", "NaN", "0"]
+    assert [r_format(v) for v in (float("inf"), float("-inf"), float("nan"), 0.0)] == ["Inf", "-Inf", "NaN", "0"]
 
 
 @pytest.mark.parametrize("backend", backends())

@@ -16,8 +16,8 @@ from aurora.distributions.links import (
     LogLink,
     PowerLink,
     SqrtLink,
-    link_from_string,
 )
+from aurora.distributions._link_names import link_from_string
 from aurora.errors import AuroraWarning, UnknownNameError
 
 MU = {
