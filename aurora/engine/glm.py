@@ -105,7 +105,34 @@ def _null_deviance(X, y, weights, offset, family, n_trials, has_intercept, be, c
 
 
 def _is_nb_estimated(family: Any) -> bool:
-    return getattr(family, "theta_fixed", True) is False
+    from aurora.distributions.families import NegativeBinomialFamily
+
+    return isinstance(family, NegativeBinomialFamily) and not family.theta_fixed
+
+
+def check_glm_family(family: Any) -> None:
+    """A GLM estimates the coefficients only; a family parameter must be fixed, except the
+    negative binomial theta, which is estimated as ``MASS::glm.nb`` does."""
+    from aurora.errors import ModelSpecError
+
+    from aurora.distributions.families import BetaFamily, StudentTFamily
+
+    if _is_nb_estimated(family):
+        return
+    if isinstance(family, (BetaFamily, StudentTFamily)):
+        # not exponential dispersion families: IRLS with their variance function would give
+        # a quasi-likelihood estimate, not the maximum likelihood mgcv reports
+        raise ModelSpecError(
+            f"the {family.name} family is an extended family: its likelihood is not of the "
+            "exponential-dispersion form that glm's IRLS maximises",
+            "fit it with aurora.gam (full Newton on the likelihood, as mgcv), in a later release")
+    for attr in ("theta_fixed", "p_fixed"):
+        if getattr(family, attr, True) is False:
+            what = "p" if attr == "p_fixed" else "its parameter"
+            raise ModelSpecError(
+                f"the {family.name} family has {what} to estimate, which a GLM fit does not do",
+                "give the parameter a value (e.g. tw(p=1.5), BetaFamily(theta=10), "
+                "StudentTFamily(df=4, scale=1)); estimating it arrives with aurora.gam")
 
 
 def _nb_family(theta: float, link: Any) -> Any:
@@ -198,6 +225,7 @@ def fit_glm_arrays(
     n = len(y)
     weights = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
     offset = np.zeros(n) if offset is None else np.asarray(offset, dtype=float)
+    check_glm_family(family)
     design = DenseDesign(X, be)
     theta = theta_se = twologlik = None
     messages: list[str] = []

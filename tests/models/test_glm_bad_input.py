@@ -126,3 +126,19 @@ def test_user_data_not_mutated(df):
         warnings.simplefilter("ignore")
         aurora.glm("y ~ x + f", df, family="poisson")
     pd.testing.assert_frame_equal(df, before)
+
+
+@pytest.mark.parametrize("family", ["student_t", "beta", "tweedie"])
+def test_families_glm_cannot_fit_are_refused(df, family):
+    from aurora.errors import ModelSpecError
+
+    y = {"student_t": df["x"], "beta": 1 / (1 + np.exp(-df["x"])), "tweedie": df["z"]}[family]
+    with pytest.raises(ModelSpecError, match="family"):
+        aurora.glm("yy ~ x", df.assign(yy=y), family=family)
+
+
+def test_fixed_p_tweedie_fits(df):
+    from aurora.distributions import tw
+
+    m = aurora.glm("z ~ x", df, family=tw(p=1.5))
+    assert m.converged and m.family.name == "Tweedie(1.5)"
