@@ -99,6 +99,8 @@ def _torch_backend() -> Backend:
         if isinstance(x, torch.Tensor):
             return x.to(device=device, dtype=torch.float64)
         arr = np.ascontiguousarray(np.asarray(x, dtype=np.float64))
+        if not arr.flags.writeable:  # torch warns on read-only buffers; copy those
+            arr = arr.copy()
         return torch.from_numpy(arr).to(device)
 
     def to_numpy(a: Any) -> np.ndarray:

@@ -146,8 +146,8 @@ def compile_plan(
         kinds = sorted({type(t).__name__ for t in ast.smooths + ast.random_effects})
         raise ModelSpecError(
             f"this model has {', '.join(kinds)} terms, which aurora.glm does not fit",
-            "fit parametric terms only here; smooths and random effects are compiled by "
-            "aurora.gam / aurora.lmer",
+            "fit parametric terms only with aurora.glm; smooths and random effects are "
+            "parsed already and will be fitted by aurora.gam / aurora.lmer in later releases",
         )
     fam = get_family(family) if family is not None else get_family("gaussian")
     data = as_frame(data)
@@ -209,7 +209,7 @@ def compile_plan(
 
     numeric = tuple(c for c in frame.columns if c not in levels)
     spec = ModelSpec(ast, rhs, names, tuple(term_labels), tuple(term_cols), levels, numeric,
-                     offset_exprs, o_col, ast.intercept, fspec)
+                     offset_exprs, o_col, ast.intercept, fspec, offset_array=o_arr is not None)
     X = _dense_c_order(mm)
     if not np.all(np.isfinite(X)):
         bad = [names[j] for j in np.where(~np.all(np.isfinite(X), axis=0))[0]]
@@ -305,7 +305,8 @@ def compile_matrix_plan(
     colnames = ("intercept",) + tuple(names)
     labels = colnames
     spec = ModelSpec(formula, " + ".join(["1"] + safe), colnames, labels,
-                     tuple((j,) for j in range(p + 1)), {}, tuple(safe), (), None, True, fspec)
+                     tuple((j,) for j in range(p + 1)), {}, tuple(safe), (), None, True, fspec,
+                     offset_array=o is not None)
     Xi = np.empty((X.shape[0], p + 1))
     Xi[:, 0] = 1.0
     Xi[:, 1:] = X

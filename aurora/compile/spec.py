@@ -56,6 +56,8 @@ class ModelSpec:
         Python expressions of ``offset()`` terms.
     offset_arg : str or None
         Column name given as ``offset=`` (evaluated on new data at predict time).
+    offset_array : bool
+        ``offset=`` was an array: new data need their own ``offset=`` at predict time.
     has_intercept : bool
     formulaic_spec : formulaic.ModelSpec
         The stateful transforms and encoders of the parametric part.
@@ -72,6 +74,7 @@ class ModelSpec:
     offset_arg: str | None
     has_intercept: bool
     formulaic_spec: Any = field(repr=False, compare=False)
+    offset_array: bool = False
 
     @property
     def rhs_variables(self) -> tuple[str, ...]:
@@ -152,6 +155,9 @@ class ModelSpec:
             if arr.shape[0] != len(frame):
                 raise DataError(f"offset has length {arr.shape[0]} but newdata has {len(frame)} rows")
             total = total + arr
+        elif self.offset_array:
+            raise DataError("the model was fitted with an offset= array, which new data cannot supply",
+                            "pass offset= (one value per row of newdata) to predict")
         elif self.offset_arg is not None:
             if self.offset_arg not in frame.columns:
                 raise UnknownVariableError(self.offset_arg, [str(c) for c in frame.columns])

@@ -201,7 +201,7 @@ def _sequential(model: Any, test: str | None, dispersion: float | None) -> Anova
         return table
     scale, df_scale = _dispersion(model, dispersion, model.df_residual)
     _warn_f(model, df_scale, test)
-    out = stat_anova(table, test, scale, df_scale, model.nobs)
+    out = stat_anova(table, test, scale, df_scale, model.plan.nobs)
     out.heading = heading
     return out
 
@@ -218,7 +218,7 @@ def _compare(models: list[Any], test: str | None, dispersion: float | None) -> A
         warnings.warn(f"models with response {dropped} removed because response differs "
                       "from model 1", AuroraWarning, stacklevel=3)
         models = [m for m, s in zip(models, same) if s]
-    ns = {int(m.nobs) for m in models}
+    ns = {int(m.plan.nobs) for m in models}
     if len(ns) > 1:
         raise DataError("models were not all fitted to the same size of dataset",
                         "fit every model to the same rows (drop missing values first)")
@@ -244,7 +244,7 @@ def _compare(models: list[Any], test: str | None, dispersion: float | None) -> A
     big = models[int(np.argsort(rdf, kind="stable")[0])]
     scale, df_scale = _dispersion(big, dispersion, rdf.min())
     _warn_f(big, df_scale, test)
-    out = stat_anova(table, test, scale, df_scale, big.nobs)
+    out = stat_anova(table, test, scale, df_scale, big.plan.nobs)
     out.heading = heading
     return out
 

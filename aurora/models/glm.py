@@ -177,8 +177,8 @@ class GLMResult:
 
     @property
     def nobs(self) -> int:
-        """Observations used (rows after omitting incomplete ones)."""
-        return self.plan.nobs
+        """Observations with non-zero prior weight (R's ``nobs.glm``)."""
+        return self.estimates.n_ok
 
     @property
     def converged(self) -> bool:
@@ -234,7 +234,8 @@ class GLMResult:
 
     @cached_property
     def bic(self) -> float:
-        return -2 * self.loglik + np.log(self.nobs) * self.loglik_df
+        # R's BIC takes n from logLik's "nobs": every row used, zero weights included
+        return -2 * self.loglik + np.log(self.plan.nobs) * self.loglik_df
 
     # ------------------------------------------------------------------ residuals
     def residuals(self, type: str = "deviance") -> np.ndarray:

@@ -136,10 +136,7 @@ def format_glm_print(r: Any) -> str:
     coefs = r.params
     vals = format_real(list(coefs.to_numpy()), digits)
     names = list(coefs.index)
-    widths = [max(len(n), len(v)) for n, v in zip(names, vals)]
-    lines = ["", "Call:  " + r.call, "", "Coefficients:"]
-    lines.append("  ".join(n.rjust(w) for n, w in zip(names, widths)))
-    lines.append("  ".join(v.rjust(w) for v, w in zip(vals, widths)))
+    lines = ["", "Call:  " + r.call, "", "Coefficients:", _named_vector(names, vals)]
     lines.append("")
     lines.append(f"Degrees of Freedom: {r.df_null} Total (i.e. Null);  {r.df_residual} Residual")
     lines.append(f"Null Deviance:\t    {format_number(r.null_deviance, digits)} ")

@@ -142,3 +142,13 @@ def test_fixed_p_tweedie_fits(df):
 
     m = aurora.glm("z ~ x", df, family=tw(p=1.5))
     assert m.converged and m.family.name == "Tweedie(1.5)"
+
+
+def test_array_offset_must_be_given_at_predict(df):
+    off = np.log(df["z"].to_numpy())
+    m = aurora.glm("y ~ x", df, family="poisson", offset=off)
+    new = df.head(3)
+    with pytest.raises(DataError, match="offset"):
+        m.predict(new)
+    got = m.predict(new, offset=off[:3])
+    np.testing.assert_allclose(got, m.linear_predictors[:3])
