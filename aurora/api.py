@@ -34,11 +34,12 @@ def _rename_plan(plan: ModelPlan, rename: dict[str, str]) -> ModelPlan:
 def _fit_glm_plan(formula: Any, data: Any, family: Any, link: Any, weights: Any, offset: Any,
                   engine: str, na_action: str, call: str | None = None,
                   rename: dict[str, str] | None = None, control: IRLSControl | None = None,
-                  start: Any = None) -> GLMResult:
+                  start: Any = None, factor_coding: str = "auto") -> GLMResult:
     from aurora.distributions import get_family
 
     fam = get_family(family, link=link)
-    plan = compile_plan(formula, data, fam, weights=weights, offset=offset, na_action=na_action)
+    plan = compile_plan(formula, data, fam, weights=weights, offset=offset, na_action=na_action,
+                        factor_coding=factor_coding)
     if rename:
         plan = _rename_plan(plan, rename)
     if call is None:
@@ -54,7 +55,7 @@ def _fit_plan(plan: ModelPlan, fam: Any, engine: str, call: str,
     """Check the response against the family, run the engine, wrap the result."""
     fam.validate_response(plan.y, plan.weights)
     backend = get_backend(engine)
-    est = fit_glm_arrays(plan.X, plan.y, fam, plan.weights, plan.offset,
+    est = fit_glm_arrays(None, plan.y, fam, plan.weights, plan.offset, design=plan.design(backend),
                          n_trials=plan.n_trials, has_intercept=plan.spec.has_intercept,
                          backend=backend, control=control or IRLSControl(), start=start,
                          warn=True)
@@ -74,6 +75,7 @@ def glm(
     epsilon: float = 1e-8,
     maxit: int = 25,
     start: Any = None,
+    factor_coding: str = "auto",
 ) -> GLMResult:
     """Fit a generalized linear model from an R-style formula (R: ``glm``).
 
@@ -99,6 +101,9 @@ def glm(
         Convergence control (R's ``glm.control``).
     start : array-like, optional
         Starting coefficients.
+    factor_coding : {"auto", "always", "never"}
+        Keep large factor main effects as level codes rather than dummy columns (the
+        same model and numbers, much less work for factors with many levels).
 
     Returns
     -------
@@ -113,4 +118,5 @@ def glm(
     True
     """
     return _fit_glm_plan(formula, data, family, link, weights, offset, engine, na_action,
-                         control=IRLSControl(epsilon=epsilon, maxit=maxit), start=start)
+                         control=IRLSControl(epsilon=epsilon, maxit=maxit), start=start,
+                         factor_coding=factor_coding)

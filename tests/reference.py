@@ -66,11 +66,12 @@ def case_family(case: dict):
 
 
 @lru_cache(maxsize=None)
-def fit_case(name: str, engine: str = "numpy"):
+def fit_case(name: str, engine: str = "numpy", factor_coding: str = "auto"):
     import aurora
 
     case = case_by_name(name)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return aurora.glm(case["formula"], case_data(case), family=case_family(case),
-                          weights=case["weights"], offset=case["offset"], engine=engine)
+                          weights=case["weights"], offset=case["offset"], engine=engine,
+                          factor_coding=factor_coding)

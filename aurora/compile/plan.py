@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from aurora.compile.factor_coding import CodedFactor, choose_coded_terms, r_term_order
 from aurora.compile.frame import FrameInfo, as_frame, factor_levels, prepare_frame
 from aurora.compile.response import ResponseData, build_response
 from aurora.compile.spec import ModelSpec, evaluate_expression
@@ -45,7 +47,7 @@ class ModelPlan:
     """
 
     spec: ModelSpec
-    X: np.ndarray = field(repr=False)
+    X_dense: np.ndarray = field(repr=False)
     y: np.ndarray = field(repr=False)
     weights: np.ndarray = field(repr=False)
     offset: np.ndarray = field(repr=False)
@@ -54,6 +56,7 @@ class ModelPlan:
     row_index: pd.Index = field(repr=False)
     response_levels: tuple[str, ...] | None = None
     penalties: tuple = ()
+    factor_codes: tuple[np.ndarray, ...] = field(default=(), repr=False)
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -61,11 +64,39 @@ class ModelPlan:
 
     @property
     def nobs(self) -> int:
-        return int(self.X.shape[0])
+        return int(self.X_dense.shape[0])
+
+    @cached_property
+    def X(self) -> np.ndarray:
+        """The full model matrix (dummy columns materialised when factors are coded)."""
+        if not self.factor_codes:
+            return self.X_dense
+        return self.design().to_dense()
+
+    def design(self, backend: Any = None):
+        """The model matrix as the engine reads it (a Design on ``backend``)."""
+        from aurora.backends import get_backend
+        from aurora.engine.design import DenseDesign
+
+        be = get_backend(backend)
+        if not self.factor_codes:
+            return DenseDesign(self.X_dense, be)
+        from aurora.engine.block_design import BlockDesign, CodedBlock
+
+        p = len(self.spec.column_names)
+        blocks = []
+        for cf, codes in zip(self.spec.coded_factors, self.factor_codes):
+            lc = np.full(len(cf.levels), -1, dtype=np.intp)
+            lc[1:] = cf.columns
+            blocks.append(CodedBlock(codes, lc))
+        block = BlockDesign(self.X_dense, self.spec.dense_columns, blocks, p)
+        if be.name != "numpy":  # coded blocks run on NumPy; other backends get dense X
+            return DenseDesign(block.to_dense(), be)
+        return block
 
     def describe(self) -> str:
         """A short text description of the blocks of the model."""
-        lines = [f"ModelPlan: n = {self.nobs}, p = {self.X.shape[1]}"
+        lines = [f"ModelPlan: n = {self.nobs}, p = {len(self.spec.column_names)}"
                  + (f" ({self.frame.n_omitted} rows omitted for missing values)"
                     if self.frame.n_omitted else "")]
         resp = self.spec.formula.response
@@ -111,6 +142,7 @@ def compile_plan(
     weights: Any = None,
     offset: Any = None,
     na_action: str = "omit",
+    factor_coding: str = "auto",
 ) -> ModelPlan:
     """Compile a formula against data into a :class:`ModelPlan`.
 
@@ -125,6 +157,10 @@ def compile_plan(
         Prior weights and offset: a column name of ``data`` or one value per row.
     na_action : {"omit", "raise"}
         ``"omit"`` drops incomplete rows and records how many (R's default).
+    factor_coding : {"auto", "always", "never"}
+        Keep large factor main effects as level codes instead of dummy columns (same
+        model, same numbers; less memory and time). ``"auto"`` does so for factors with
+        many levels on large data.
 
     Returns
     -------
@@ -171,32 +207,12 @@ def compile_plan(
 
     parametric = ast.parametric
     _check_constants(frame, parametric, ast.intercept)
-    rhs_terms = [_python_term(t) for t in parametric]
-    rhs = " + ".join(["1" if ast.intercept else "0"] + rhs_terms)
-    from formulaic import model_matrix
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        mm = model_matrix(rhs, frame, ensure_full_rank=True, na_action="ignore")
-    fspec = mm.model_spec
-    r_text = {normalise_factor(to_python(f)): f for t in parametric for f in t.factors}
     levels = factor_levels(frame)
-    flevels = {normalise_factor(to_python(f)): levels.get(f, ()) for t in parametric for f in t.factors}
-    for key, lv in list(flevels.items()):
-        if not lv:  # C(f, sum) and friends: levels of the variable inside
-            inner = [v for t in parametric for f in t.factors if normalise_factor(to_python(f)) == key
-                     for v in t.variables if v in levels]
-            if inner:
-                flevels[key] = levels[inner[0]]
-    names = tuple(r_column_name(str(c), r_text, flevels) for c in mm.columns)
-    labels_by_key = {_term_key(t): t.expr for t in parametric}
-    term_labels, term_cols = [], []
-    col_index = {str(c): i for i, c in enumerate(mm.columns)}
-    for st in fspec.structure:
-        key = str(st.term)
-        label = "(Intercept)" if key == "1" else labels_by_key.get(key, key)
-        term_labels.append(label)
-        term_cols.append(tuple(col_index[c] for c in st.columns))
+    coded = choose_coded_terms(parametric, frame, ast.intercept, factor_coding)
+    layout = _layout(parametric, frame, levels, ast.intercept, coded)
+    if layout is None:  # formulaic ordered terms unexpectedly: build every column densely
+        layout = _layout(parametric, frame, levels, ast.intercept, set())
+    rhs, fspec, mm, names, term_labels, term_cols, dense_cols, coded_factors = layout
 
     offset_exprs = tuple(to_python(o.expr) for o in ast.offsets)
     off = np.zeros(n)
@@ -209,20 +225,83 @@ def compile_plan(
 
     numeric = tuple(c for c in frame.columns if c not in levels)
     spec = ModelSpec(ast, rhs, names, tuple(term_labels), tuple(term_cols), levels, numeric,
-                     offset_exprs, o_col, ast.intercept, fspec, offset_array=o_arr is not None)
-    X = _dense_c_order(mm)
+                     offset_exprs, o_col, ast.intercept, fspec, offset_array=o_arr is not None,
+                     dense_columns=dense_cols, coded_factors=coded_factors)
+    codes = tuple(frame[cf.variable].cat.codes.to_numpy().astype(np.intp) for cf in coded_factors)
+    X = _dense_matrix(mm)
     if not np.all(np.isfinite(X)):
-        bad = [names[j] for j in np.where(~np.all(np.isfinite(X), axis=0))[0]]
+        bad = [names[dense_cols[j] if dense_cols else j]
+               for j in np.where(~np.all(np.isfinite(X), axis=0))[0]]
         raise DataError(f"non-finite values in model matrix column(s) {bad} "
                         "(e.g. log of a non-positive number)",
                         "transform the data so every term is finite")
     return ModelPlan(spec, X, resp.y, weights_total, off, resp.n_trials, info,
-                     frame.index, resp.levels)
+                     frame.index, resp.levels, factor_codes=codes)
 
 
-def _dense_c_order(mm: pd.DataFrame) -> np.ndarray:
-    """The model matrix as one C-ordered float64 array, filled column by column (one copy)."""
-    X = np.empty(mm.shape, dtype=np.float64)
+def _layout(parametric, frame, levels, intercept, coded):
+    """Materialise the non-coded terms with formulaic and lay out every column in R's order.
+
+    Returns None when formulaic's term order differs from R's (then nothing is coded).
+    """
+    from formulaic import model_matrix
+
+    kept = [t for i, t in enumerate(parametric) if i not in coded]
+    rhs = " + ".join(["1" if intercept else "0"] + [_python_term(t) for t in kept])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mm = model_matrix(rhs, frame, ensure_full_rank=True, na_action="ignore")
+    fspec = mm.model_spec
+    r_text = {normalise_factor(to_python(f)): f for t in parametric for f in t.factors}
+    flevels = {normalise_factor(to_python(f)): levels.get(f, ()) for t in parametric for f in t.factors}
+    for key, lv in list(flevels.items()):
+        if not lv:  # C(f, sum) and friends: levels of the variable inside
+            inner = [v for t in parametric for f in t.factors if normalise_factor(to_python(f)) == key
+                     for v in t.variables if v in levels]
+            if inner:
+                flevels[key] = levels[inner[0]]
+    fnames = [r_column_name(str(c), r_text, flevels) for c in mm.columns]
+    col_index = {str(c): i for i, c in enumerate(mm.columns)}
+    fterms = {}  # formulaic term key -> its local column indices, in formulaic's order
+    for st in fspec.structure:
+        fterms[str(st.term)] = tuple(col_index[c] for c in st.columns)
+    labels_by_key = {_term_key(t): t.expr for t in parametric}
+    if not coded:
+        term_labels = ["(Intercept)" if k == "1" else labels_by_key.get(k, k) for k in fterms]
+        return (rhs, fspec, mm, tuple(fnames), term_labels, list(fterms.values()), None, ())
+    # merge: intercept, then terms in R's order, formulaic's columns or the coded levels
+    if [k for k in fterms if k != "1"] != [_term_key(parametric[i]) for i in r_term_order(parametric)
+                                           if i not in coded]:
+        return None
+    names, labels, cols = [], [], []
+    dense_cols = [0] * len(fnames)
+    coded_factors = []
+    if intercept:
+        names.append("(Intercept)")
+        labels.append("(Intercept)")
+        cols.append((0,))
+        dense_cols[fterms["1"][0]] = 0
+    for i in r_term_order(parametric):
+        t = parametric[i]
+        start = len(names)
+        if i in coded:
+            var = t.variables[0]
+            lv = levels[var]
+            names += [f"{t.expr}{level}" for level in lv[1:]]
+            coded_factors.append(CodedFactor(var, tuple(lv), tuple(range(start, len(names)))))
+        else:
+            for local in fterms[_term_key(t)]:
+                dense_cols[local] = len(names)
+                names.append(fnames[local])
+        labels.append(t.expr)
+        cols.append(tuple(range(start, len(names))))
+    return (rhs, fspec, mm, tuple(names), labels, cols, tuple(dense_cols), tuple(coded_factors))
+
+
+def _dense_matrix(mm: pd.DataFrame) -> np.ndarray:
+    """The model matrix as one Fortran-ordered float64 array: each column one contiguous
+    copy (the engine's kernels read either order)."""
+    X = np.empty(mm.shape, dtype=np.float64, order="F")
     for j in range(mm.shape[1]):
         X[:, j] = mm.iloc[:, j].to_numpy(dtype=np.float64)
     return X
@@ -307,7 +386,7 @@ def compile_matrix_plan(
     spec = ModelSpec(formula, " + ".join(["1"] + safe), colnames, labels,
                      tuple((j,) for j in range(p + 1)), {}, tuple(safe), (), None, True, fspec,
                      offset_array=o is not None)
-    Xi = np.empty((X.shape[0], p + 1))
+    Xi = np.empty((X.shape[0], p + 1), order="F")
     Xi[:, 0] = 1.0
     Xi[:, 1:] = X
     nrow = X.shape[0]

@@ -58,6 +58,10 @@ class ModelSpec:
         Column name given as ``offset=`` (evaluated on new data at predict time).
     offset_array : bool
         ``offset=`` was an array: new data need their own ``offset=`` at predict time.
+    dense_columns : tuple of int or None
+        Model columns produced by formulaic (None: all of them).
+    coded_factors : tuple of CodedFactor
+        Factor terms kept as level codes (their dummy columns are built here on demand).
     has_intercept : bool
     formulaic_spec : formulaic.ModelSpec
         The stateful transforms and encoders of the parametric part.
@@ -75,6 +79,8 @@ class ModelSpec:
     has_intercept: bool
     formulaic_spec: Any = field(repr=False, compare=False)
     offset_array: bool = False
+    dense_columns: tuple[int, ...] | None = None
+    coded_factors: tuple = ()
 
     @property
     def rhs_variables(self) -> tuple[str, ...]:
@@ -136,7 +142,17 @@ class ModelSpec:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             mm = self.formulaic_spec.get_model_matrix(frame, na_action="ignore")
-        X = np.asarray(mm, dtype=float)
+        dense = np.asarray(mm, dtype=float)
+        if not self.coded_factors:
+            X = dense
+        else:
+            X = np.zeros((n, len(self.column_names)))
+            X[:, list(self.dense_columns)] = dense
+            for cf in self.coded_factors:
+                codes = frame[cf.variable].cat.codes.to_numpy()
+                rows = np.where(codes >= 1)[0]
+                X[rows, np.asarray(cf.columns)[codes[rows] - 1]] = 1.0
+                X[codes < 0] = np.nan  # missing factor value
         if X.shape != (n, len(self.column_names)):  # pragma: no cover - defensive
             raise DataError("new data produced a model matrix of the wrong shape "
                             f"{X.shape}; expected ({n}, {len(self.column_names)})")

@@ -52,7 +52,7 @@ class DenseDesign:
     def __init__(self, X: Any, backend: Backend | str | None = None) -> None:
         self.backend = get_backend(backend)
         if self.backend.name == "numpy":
-            self._X = np.ascontiguousarray(np.asarray(X, dtype=np.float64))
+            self._X = as_contiguous(X)
         else:
             self._X = self.backend.asarray(X)
         self.shape = (int(self._X.shape[0]), int(self._X.shape[1]))
@@ -65,11 +65,13 @@ class DenseDesign:
     def matvec(self, beta: np.ndarray) -> Any:
         """``X @ beta`` as a backend array."""
         if self.backend.name == "numpy":
-            return self._X @ np.asarray(beta, dtype=np.float64)
+            return gemv(self._X, np.asarray(beta, dtype=np.float64))
         return self._X @ self.backend.asarray(beta)
 
     def rmatvec(self, v: Any) -> np.ndarray:
         """``X.T @ v`` as a NumPy vector."""
+        if self.backend.name == "numpy":
+            return gemv_t(self._X, np.asarray(v, dtype=np.float64))
         return self.backend.to_numpy(self._X.T @ v)
 
     def sandwich(self, w: Any) -> np.ndarray:
@@ -94,6 +96,42 @@ class DenseDesign:
         if self.backend.name == "numpy":
             return DenseDesign(self._X[:, cols], self.backend)
         return DenseDesign(self.backend.to_numpy(self._X)[:, cols], self.backend)
+
+
+# NumPy and SciPy each bundle an OpenBLAS with its own thread pool; alternating between them
+# in the IRLS loop leaves one pool spinning while the other works (seen here: a 210 x 210
+# Cholesky taking 0.25 s instead of 0.2 ms). The data-sized products therefore all go
+# through SciPy's BLAS, the same library as the p x p factorisations.
+
+
+def gemv(X: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``X @ b`` (X C- or Fortran-ordered) with SciPy's BLAS."""
+    from scipy.linalg.blas import dgemv
+
+    if X.shape[1] == 0:
+        return np.zeros(X.shape[0])
+    if X.flags.f_contiguous:
+        return dgemv(1.0, X, b)
+    return dgemv(1.0, X.T, b, trans=1)
+
+
+def gemv_t(X: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """``X.T @ v`` (X C- or Fortran-ordered) with SciPy's BLAS."""
+    from scipy.linalg.blas import dgemv
+
+    if X.shape[1] == 0:
+        return np.zeros(0)
+    if X.flags.f_contiguous:
+        return dgemv(1.0, X, v, trans=1)
+    return dgemv(1.0, X.T, v, trans=0)
+
+
+def as_contiguous(X: np.ndarray) -> np.ndarray:
+    """float64 and C- or Fortran-contiguous (either order serves the kernels)."""
+    X = np.asarray(X, dtype=np.float64)
+    if X.flags.c_contiguous or X.flags.f_contiguous:
+        return X
+    return np.ascontiguousarray(X)
 
 
 _CHUNK_BYTES = 3 * 2**19  # ~1.5 MB of weighted rows: stays in cache between scale and update
@@ -121,6 +159,6 @@ def _numpy_normal_equations(X: np.ndarray, w: np.ndarray, z: np.ndarray | None):
         # Xb is C-ordered, so Xb.T is Fortran-ordered: BLAS reads it without a copy
         upper = dsyrk(1.0, Xb.T, beta=1.0, c=upper, trans=0, overwrite_c=1)
         if xtwz is not None:
-            xtwz += Xb.T @ swz[start:stop]
+            xtwz += gemv_t(Xb, swz[start:stop])
     xtwx = np.triu(upper) + np.triu(upper, 1).T
     return xtwx, xtwz

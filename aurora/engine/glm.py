@@ -196,6 +196,7 @@ def fit_glm_arrays(
     control: IRLSControl = IRLSControl(),
     start: np.ndarray | None = None,
     warn: bool = True,
+    design: Any = None,
 ) -> GLMEstimates:
     """Fit a GLM on arrays (the engine entry point of every GLM front door).
 
@@ -216,6 +217,8 @@ def fit_glm_arrays(
     start : ndarray, optional
     warn : bool
         Issue Python warnings for convergence problems and separation.
+    design : Design, optional
+        The model matrix as a design (e.g. with factor-coded blocks); ``X`` is then unused.
 
     Returns
     -------
@@ -226,7 +229,8 @@ def fit_glm_arrays(
     weights = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
     offset = np.zeros(n) if offset is None else np.asarray(offset, dtype=float)
     check_glm_family(family)
-    design = DenseDesign(X, be)
+    if design is None:
+        design = DenseDesign(X, be)
     theta = theta_se = twologlik = None
     messages: list[str] = []
     nb_estimated = _is_nb_estimated(family)
@@ -239,7 +243,7 @@ def fit_glm_arrays(
     n_ok = int(np.sum(weights > 0))
     df_residual = n_ok - irls.rank
     df_null = n_ok - int(has_intercept)
-    null_dev = _null_deviance(X, y, weights, offset, family, n_trials, has_intercept, be, control)
+    null_dev = _null_deviance(None, y, weights, offset, family, n_trials, has_intercept, be, control)
     disp_est = dispersion_is_estimated(family, nb_estimated)
     dispersion = estimate_dispersion(family, irls, weights, df_residual, disp_est)
 

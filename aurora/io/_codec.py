@@ -26,13 +26,14 @@ class StoreError(AuroraError):
 
 
 def _dataclasses() -> dict[str, type]:
+    from aurora.compile.factor_coding import CodedFactor
     from aurora.compile.frame import FrameInfo
     from aurora.compile.plan import ModelPlan
     from aurora.compile.spec import ModelSpec
     from aurora.engine.glm import GLMEstimates
     from aurora.engine.pirls import IRLSResult, IterationRecord
 
-    return {c.__name__: c for c in (FrameInfo, ModelPlan, ModelSpec, GLMEstimates, IRLSResult,
+    return {c.__name__: c for c in (CodedFactor, FrameInfo, ModelPlan, ModelSpec, GLMEstimates, IRLSResult,
                                     IterationRecord)}
 
 
