@@ -226,7 +226,8 @@ def compile_plan(
     numeric = tuple(c for c in frame.columns if c not in levels)
     spec = ModelSpec(ast, rhs, names, tuple(term_labels), tuple(term_cols), levels, numeric,
                      offset_exprs, o_col, ast.intercept, fspec, offset_array=o_arr is not None,
-                     dense_columns=dense_cols, coded_factors=coded_factors)
+                     dense_columns=dense_cols, coded_factors=coded_factors,
+                     numeric_factor_values=_numeric_factor_values(parametric, frame, levels))
     codes = tuple(frame[cf.variable].cat.codes.to_numpy().astype(np.intp) for cf in coded_factors)
     X = _dense_matrix(mm)
     if not np.all(np.isfinite(X)):
@@ -296,6 +297,17 @@ def _layout(parametric, frame, levels, intercept, coded):
         labels.append(t.expr)
         cols.append(tuple(range(start, len(names))))
     return (rhs, fspec, mm, tuple(names), labels, cols, tuple(dense_cols), tuple(coded_factors))
+
+
+def _numeric_factor_values(parametric, frame: pd.DataFrame, levels: dict) -> dict:
+    """Values of numeric columns used as factors through ``C()``, to check new data."""
+    out = {}
+    for t in parametric:
+        for f in t.factors:
+            if f.startswith("C(") and t.variables and t.variables[0] not in levels:
+                v = t.variables[0]
+                out[v] = tuple(sorted(set(frame[v].to_numpy(dtype=float).tolist())))
+    return out
 
 
 def _dense_matrix(mm: pd.DataFrame) -> np.ndarray:

@@ -62,6 +62,8 @@ class ModelSpec:
         Model columns produced by formulaic (None: all of them).
     coded_factors : tuple of CodedFactor
         Factor terms kept as level codes (their dummy columns are built here on demand).
+    numeric_factor_values : dict
+        Numeric columns used as factors (``C(cyl)``): the values seen in training.
     has_intercept : bool
     formulaic_spec : formulaic.ModelSpec
         The stateful transforms and encoders of the parametric part.
@@ -81,6 +83,7 @@ class ModelSpec:
     offset_array: bool = False
     dense_columns: tuple[int, ...] | None = None
     coded_factors: tuple = ()
+    numeric_factor_values: dict = field(default_factory=dict)
 
     @property
     def rhs_variables(self) -> tuple[str, ...]:
@@ -106,6 +109,14 @@ class ModelSpec:
             err.names = tuple(missing)
             raise err
         frame = data.loc[:, needed].copy()
+        for name, seen in self.numeric_factor_values.items():
+            vals = pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float)
+            new = sorted(set(vals[np.isfinite(vals)].tolist()) - set(seen))
+            if new:
+                raise FactorLevelError(
+                    f"{name!r} is used as a factor and has new value(s) {new} not seen when the "
+                    f"model was fitted (values: {list(seen)})",
+                    "predict only for the values the model knows")
         for name, lv in self.levels.items():
             if name not in frame.columns:
                 continue

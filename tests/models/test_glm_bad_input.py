@@ -152,3 +152,12 @@ def test_array_offset_must_be_given_at_predict(df):
         m.predict(new)
     got = m.predict(new, offset=off[:3])
     np.testing.assert_allclose(got, m.linear_predictors[:3])
+
+
+def test_unseen_value_of_numeric_factor_at_predict():
+    mt = aurora.datasets.load("mtcars")
+    m = aurora.glm("mpg ~ wt + C(cyl)", mt)
+    ok = m.predict(pd.DataFrame({"wt": [3.0], "cyl": [6]}))
+    assert np.isfinite(ok).all()
+    with pytest.raises(FactorLevelError, match="5"):
+        m.predict(pd.DataFrame({"wt": [3.0], "cyl": [5]}))
