@@ -369,7 +369,11 @@ def compile_matrix_plan(
         if arr is not None and arr.shape[0] != n:
             raise DataError(f"{label} has length {arr.shape[0]} but X has {n} rows",
                             f"give {label} one value per row of X")
-    bad = ~np.isfinite(y) | ~np.all(np.isfinite(X), axis=1)
+    # a row sum is finite exactly when the row is (short of overflow, checked exactly then)
+    row_ok = np.isfinite(X.sum(axis=1))
+    if not row_ok.all():
+        row_ok = np.all(np.isfinite(X), axis=1)
+    bad = ~np.isfinite(y) | ~row_ok
     for arr in (w, o):
         if arr is not None:
             bad |= ~np.isfinite(arr)
@@ -385,10 +389,11 @@ def compile_matrix_plan(
         o = None if o is None else o[keep]
     if X.shape[0] == 0:
         raise DataError("no complete rows left to fit")
-    for j in range(p):
-        if np.all(X[:, j] == X[0, j]):
-            raise DataError(f"column {names[j]!r} of X is constant; it cannot be estimated beside "
-                            "the intercept", f"drop column {names[j]!r}")
+    constant = (X.min(axis=0) == X.max(axis=0)) if X.shape[0] else np.zeros(p, dtype=bool)
+    if constant.any():
+        j = int(np.argmax(constant))
+        raise DataError(f"column {names[j]!r} of X is constant; it cannot be estimated beside "
+                        "the intercept", f"drop column {names[j]!r}")
     head = pd.DataFrame({s: X[: min(3, len(X)), j] for j, s in enumerate(safe)})
     from formulaic import model_matrix
 
@@ -398,7 +403,9 @@ def compile_matrix_plan(
     spec = ModelSpec(formula, " + ".join(["1"] + safe), colnames, labels,
                      tuple((j,) for j in range(p + 1)), {}, tuple(safe), (), None, True, fspec,
                      offset_array=o is not None)
-    Xi = np.empty((X.shape[0], p + 1), order="F")
+    # keep the caller's memory order: copying a C-ordered X into a Fortran array is a slow
+    # transpose, and the engine reads either order
+    Xi = np.empty((X.shape[0], p + 1), order="C" if X.flags.c_contiguous else "F")
     Xi[:, 0] = 1.0
     Xi[:, 1:] = X
     nrow = X.shape[0]

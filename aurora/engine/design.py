@@ -152,12 +152,17 @@ def _numpy_normal_equations(X: np.ndarray, w: np.ndarray, z: np.ndarray | None):
     rows = max(256, _CHUNK_BYTES // (8 * max(p, 1)))
     upper = np.zeros((p, p), order="F")
     xtwz = None if z is None else np.zeros(p)
-    buf = np.empty((min(rows, n), p))
+    fortran = X.flags.f_contiguous and not X.flags.c_contiguous
+    # the scaled block keeps X's memory order, so scaling streams through memory and BLAS
+    # reads the block in place: Fortran blocks as A'A (trans=1), C blocks as (A')(A')'
+    buf = np.empty((min(rows, n), p), order="F" if fortran else "C")
     for start in range(0, n, rows):
         stop = min(n, start + rows)
         Xb = np.multiply(X[start:stop], sw[start:stop, None], out=buf[: stop - start])
-        # Xb is C-ordered, so Xb.T is Fortran-ordered: BLAS reads it without a copy
-        upper = dsyrk(1.0, Xb.T, beta=1.0, c=upper, trans=0, overwrite_c=1)
+        if fortran:
+            upper = dsyrk(1.0, Xb, beta=1.0, c=upper, trans=1, overwrite_c=1)
+        else:
+            upper = dsyrk(1.0, Xb.T, beta=1.0, c=upper, trans=0, overwrite_c=1)
         if xtwz is not None:
             xtwz += gemv_t(Xb, swz[start:stop])
     xtwx = np.triu(upper) + np.triu(upper, 1).T
