@@ -14,7 +14,8 @@ import pandas as pd
 
 from aurora.formula.ast import ParametricTerm
 
-__all__ = ["CodedFactor", "FACTOR_CODING", "choose_coded_terms", "r_term_order"]
+__all__ = ["CodedFactor", "FACTOR_CODING", "choose_coded_terms", "choose_direct_terms",
+           "r_term_order"]
 
 FACTOR_CODING = ("auto", "always", "never")
 _AUTO_MIN_LEVELS = 10
@@ -50,6 +51,31 @@ def choose_coded_terms(terms: tuple[ParametricTerm, ...], frame: pd.DataFrame, i
                                 and len(frame) * (n_levels - 1) >= _AUTO_MIN_CELLS):
             chosen.add(i)
     return chosen
+
+
+def _alone(terms: tuple[ParametricTerm, ...], i: int) -> str | None:
+    """The variable of a term that is just a column used by no other term, else None."""
+    t = terms[i]
+    if len(t.factors) != 1 or len(t.variables) != 1 or t.factors[0] != t.variables[0]:
+        return None
+    var = t.variables[0]
+    if any(var in u.variables for j, u in enumerate(terms) if j != i):
+        return None
+    return var
+
+
+def choose_direct_terms(terms: tuple[ParametricTerm, ...], frame: pd.DataFrame,
+                        coded: set[int]) -> set[int]:
+    """Plain numeric columns used by no other term: read from the frame, not via formulaic
+    (the column is the data itself; formulaic would only copy it once more)."""
+    out = set()
+    for i in range(len(terms)):
+        var = _alone(terms, i)
+        if i in coded or var is None:
+            continue
+        if not isinstance(frame[var].dtype, pd.CategoricalDtype):
+            out.add(i)
+    return out
 
 
 def r_term_order(terms: tuple[ParametricTerm, ...]) -> list[int]:

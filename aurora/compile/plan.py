@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from aurora.compile.factor_coding import CodedFactor, choose_coded_terms, r_term_order
+from aurora.compile.factor_coding import (CodedFactor, choose_coded_terms, choose_direct_terms,
+                                          r_term_order)
 from aurora.compile.frame import FrameInfo, as_frame, factor_levels, prepare_frame
 from aurora.compile.response import ResponseData, build_response
 from aurora.compile.spec import ModelSpec, evaluate_expression
@@ -89,7 +90,7 @@ class ModelPlan:
             lc = np.full(len(cf.levels), -1, dtype=np.intp)
             lc[1:] = cf.columns
             blocks.append(CodedBlock(codes, lc))
-        block = BlockDesign(self.X_dense, self.spec.dense_columns, blocks, p)
+        block = BlockDesign(self.X_dense, self.spec.dense_model_columns, blocks, p)
         if be.name != "numpy":  # coded blocks run on NumPy; other backends get dense X
             return DenseDesign(block.to_dense(), be)
         return block
@@ -209,10 +210,11 @@ def compile_plan(
     _check_constants(frame, parametric, ast.intercept)
     levels = factor_levels(frame)
     coded = choose_coded_terms(parametric, frame, ast.intercept, factor_coding)
-    layout = _layout(parametric, frame, levels, ast.intercept, coded)
+    direct = choose_direct_terms(parametric, frame, coded)
+    layout = _layout(parametric, frame, levels, ast.intercept, coded, direct)
     if layout is None:  # formulaic ordered terms unexpectedly: build every column densely
-        layout = _layout(parametric, frame, levels, ast.intercept, set())
-    rhs, fspec, mm, names, term_labels, term_cols, dense_cols, coded_factors = layout
+        layout = _layout(parametric, frame, levels, ast.intercept, set(), set())
+    rhs, fspec, mm, names, term_labels, term_cols, dense_cols, coded_factors, direct_cols = layout
 
     offset_exprs = tuple(to_python(o.expr) for o in ast.offsets)
     off = np.zeros(n)
@@ -227,12 +229,12 @@ def compile_plan(
     spec = ModelSpec(ast, rhs, names, tuple(term_labels), tuple(term_cols), levels, numeric,
                      offset_exprs, o_col, ast.intercept, fspec, offset_array=o_arr is not None,
                      dense_columns=dense_cols, coded_factors=coded_factors,
+                     direct_columns=direct_cols,
                      numeric_factor_values=_numeric_factor_values(parametric, frame, levels))
     codes = tuple(frame[cf.variable].cat.codes.to_numpy().astype(np.intp) for cf in coded_factors)
-    X = _dense_matrix(mm)
+    X, x_cols = _dense_matrix(mm, frame, spec)
     if not np.all(np.isfinite(X)):
-        bad = [names[dense_cols[j] if dense_cols else j]
-               for j in np.where(~np.all(np.isfinite(X), axis=0))[0]]
+        bad = [names[x_cols[j]] for j in np.where(~np.all(np.isfinite(X), axis=0))[0]]
         raise DataError(f"non-finite values in model matrix column(s) {bad} "
                         "(e.g. log of a non-positive number)",
                         "transform the data so every term is finite")
@@ -240,14 +242,16 @@ def compile_plan(
                      frame.index, resp.levels, factor_codes=codes)
 
 
-def _layout(parametric, frame, levels, intercept, coded):
-    """Materialise the non-coded terms with formulaic and lay out every column in R's order.
+def _layout(parametric, frame, levels, intercept, coded, direct):
+    """Materialise the terms formulaic must build and lay out every column in R's order.
 
-    Returns None when formulaic's term order differs from R's (then nothing is coded).
+    ``coded`` terms become factor-coded blocks; ``direct`` terms (a plain numeric column)
+    are read straight from the frame, saving formulaic's copy of the data. Returns None
+    when formulaic's term order differs from R's (then the caller builds all densely).
     """
     from formulaic import model_matrix
 
-    kept = [t for i, t in enumerate(parametric) if i not in coded]
+    kept = [t for i, t in enumerate(parametric) if i not in coded and i not in direct]
     rhs = " + ".join(["1" if intercept else "0"] + [_python_term(t) for t in kept])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -267,16 +271,17 @@ def _layout(parametric, frame, levels, intercept, coded):
     for st in fspec.structure:
         fterms[str(st.term)] = tuple(col_index[c] for c in st.columns)
     labels_by_key = {_term_key(t): t.expr for t in parametric}
-    if not coded:
+    if not coded and not direct:
         term_labels = ["(Intercept)" if k == "1" else labels_by_key.get(k, k) for k in fterms]
-        return (rhs, fspec, mm, tuple(fnames), term_labels, list(fterms.values()), None, ())
-    # merge: intercept, then terms in R's order, formulaic's columns or the coded levels
+        return (rhs, fspec, mm, tuple(fnames), term_labels, list(fterms.values()), None, (), ())
+    # merge: intercept, then terms in R's order: formulaic's columns, a direct column or
+    # the coded levels
     if [k for k in fterms if k != "1"] != [_term_key(parametric[i]) for i in r_term_order(parametric)
-                                           if i not in coded]:
+                                           if i not in coded and i not in direct]:
         return None
     names, labels, cols = [], [], []
     dense_cols = [0] * len(fnames)
-    coded_factors = []
+    coded_factors, direct_columns = [], []
     if intercept:
         names.append("(Intercept)")
         labels.append("(Intercept)")
@@ -290,13 +295,17 @@ def _layout(parametric, frame, levels, intercept, coded):
             lv = levels[var]
             names += [f"{t.expr}{level}" for level in lv[1:]]
             coded_factors.append(CodedFactor(var, tuple(lv), tuple(range(start, len(names)))))
+        elif i in direct:
+            direct_columns.append((t.variables[0], start))
+            names.append(t.expr)
         else:
             for local in fterms[_term_key(t)]:
                 dense_cols[local] = len(names)
                 names.append(fnames[local])
         labels.append(t.expr)
         cols.append(tuple(range(start, len(names))))
-    return (rhs, fspec, mm, tuple(names), labels, cols, tuple(dense_cols), tuple(coded_factors))
+    return (rhs, fspec, mm, tuple(names), labels, cols, tuple(dense_cols), tuple(coded_factors),
+            tuple(direct_columns))
 
 
 def _numeric_factor_values(parametric, frame: pd.DataFrame, levels: dict) -> dict:
@@ -310,13 +319,25 @@ def _numeric_factor_values(parametric, frame: pd.DataFrame, levels: dict) -> dic
     return out
 
 
-def _dense_matrix(mm: pd.DataFrame) -> np.ndarray:
-    """The model matrix as one Fortran-ordered float64 array: each column one contiguous
-    copy (the engine's kernels read either order)."""
-    X = np.empty(mm.shape, dtype=np.float64, order="F")
-    for j in range(mm.shape[1]):
-        X[:, j] = mm.iloc[:, j].to_numpy(dtype=np.float64)
-    return X
+def _dense_matrix(mm: pd.DataFrame, frame: pd.DataFrame, spec: ModelSpec) -> tuple[np.ndarray, list[int]]:
+    """The dense columns as one Fortran-ordered float64 array (each column one contiguous
+    copy; the engine's kernels read either order), and the model column of each.
+
+    Without coded factors this is the whole model matrix in model order; with them, the
+    formulaic columns then the direct ones (``spec.dense_model_columns``).
+    """
+    sources = [(mm.iloc[:, j], c) for j, c in enumerate(spec.dense_columns or range(mm.shape[1]))]
+    sources += [(frame[var], c) for var, c in spec.direct_columns]
+    if spec.coded_factors:
+        X = np.empty((len(frame), len(sources)), dtype=np.float64, order="F")
+        cols = [c for _, c in sources]
+        for j, (src, _) in enumerate(sources):
+            X[:, j] = src.to_numpy(dtype=np.float64)
+        return X, cols
+    X = np.empty((len(frame), len(spec.column_names)), dtype=np.float64, order="F")
+    for src, c in sources:
+        X[:, c] = src.to_numpy(dtype=np.float64)
+    return X, list(range(X.shape[1]))
 
 
 def _is_constant(col: pd.Series) -> bool:

@@ -64,6 +64,8 @@ class ModelSpec:
         Factor terms kept as level codes (their dummy columns are built here on demand).
     numeric_factor_values : dict
         Numeric columns used as factors (``C(cyl)``): the values seen in training.
+    direct_columns : tuple of (str, int)
+        Plain numeric columns read straight from the data, with their model column.
     has_intercept : bool
     formulaic_spec : formulaic.ModelSpec
         The stateful transforms and encoders of the parametric part.
@@ -84,6 +86,12 @@ class ModelSpec:
     dense_columns: tuple[int, ...] | None = None
     coded_factors: tuple = ()
     numeric_factor_values: dict = field(default_factory=dict)
+    direct_columns: tuple = ()
+
+    @property
+    def dense_model_columns(self) -> tuple[int, ...]:
+        """Model column of each dense column of a plan: formulaic's, then direct ones."""
+        return tuple(self.dense_columns or ()) + tuple(c for _, c in self.direct_columns)
 
     @property
     def rhs_variables(self) -> tuple[str, ...]:
@@ -154,11 +162,13 @@ class ModelSpec:
             warnings.simplefilter("ignore")
             mm = self.formulaic_spec.get_model_matrix(frame, na_action="ignore")
         dense = np.asarray(mm, dtype=float)
-        if not self.coded_factors:
+        if not self.coded_factors and not self.direct_columns:
             X = dense
         else:
             X = np.zeros((n, len(self.column_names)))
             X[:, list(self.dense_columns)] = dense
+            for var, col in self.direct_columns:
+                X[:, col] = pd.to_numeric(frame[var], errors="coerce").to_numpy(dtype=float)
             for cf in self.coded_factors:
                 codes = frame[cf.variable].cat.codes.to_numpy()
                 rows = np.where(codes >= 1)[0]
