@@ -245,13 +245,20 @@ def _versions() -> str:
 
 
 def run(problem: str, n: int | None, repeat: int, engine: str, skip: set[str], r_repeat: int) -> str:
-    pb = make_poisson(n or 1_000_000) if problem == "poisson" else make_logistic(n or 500_000)
+    make = make_poisson if problem == "poisson" else make_logistic
+    pb = make(n or (1_000_000 if problem == "poisson" else 500_000))
+    # one untimed fit of every Python method on a small problem first, so that imports,
+    # parser construction and library caches are warm and no method pays its first call
+    small = make(5_000)
+    time_aurora_formula(small, 1, engine)
+    time_aurora_matrix(small, 1, engine)
     rows = [time_aurora_formula(pb, repeat, engine), time_aurora_matrix(pb, repeat, engine)]
     fitters = {"statsmodels": time_statsmodels, "glum": time_glum}
     for name, fitter in fitters.items():
         if name in skip:
             continue
         try:
+            fitter(small, 1)
             rows.append(fitter(pb, repeat))
         except ImportError as exc:
             print(f"[{problem}] {name} skipped: {exc}", file=sys.stderr)
@@ -264,7 +271,7 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--n", type=int, default=None,
                     help="rows (default 1,000,000 for poisson, 500,000 for logistic)")
-    ap.add_argument("--repeat", type=int, default=3, help="timed fits per method (median reported)")
+    ap.add_argument("--repeat", type=int, default=5, help="timed fits per method (median reported; the first fits of a process pay memory-allocator warm-up)")
     ap.add_argument("--r-repeat", type=int, default=None, help="timed fits in R (default: --repeat)")
     ap.add_argument("--engine", default="numpy", choices=["numpy", "jax", "torch", "pytorch"],
                     help="aurora's array backend")
