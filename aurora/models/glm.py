@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -398,7 +398,7 @@ def fit_glm(X: Any, y: Any, family: Any = "gaussian", link: Any = None, weights:
     if yv.shape[0] != arr.shape[0]:
         raise DataError(f"y has {yv.shape[0]} values but X has {arr.shape[0]} rows")
     from aurora.api import _fit_plan
-    from aurora.compile.plan import compile_matrix_plan
+    from aurora.compile.matrix import compile_matrix_plan
     from aurora.distributions import get_family
 
     fam = get_family(family, link=link)
