@@ -29,16 +29,23 @@ def load_csv(name: str) -> pd.DataFrame:
     return pd.read_csv(VALIDATION / "data" / name)
 
 
+def _ordered(frame: pd.DataFrame, case: dict) -> pd.DataFrame:
+    """Columns R used as ordered factors (the CSV keeps labels; the JSON the level order)."""
+    for col, levels in (case.get("ordered") or {}).items():
+        frame[col] = pd.Categorical(frame[col].astype(str), categories=levels, ordered=True)
+    return frame
+
+
 def case_data(case: dict) -> pd.DataFrame:
     import aurora
 
     if case["dataset"]:
         return aurora.datasets.load(case["dataset"])
-    return load_csv(case["data"])
+    return _ordered(load_csv(case["data"]), case)
 
 
 def case_newdata(case: dict) -> pd.DataFrame:
-    new = load_csv(case["predict"]["newdata"])
+    new = _ordered(load_csv(case["predict"]["newdata"]), case)
     if case["dataset"]:
         import aurora
 

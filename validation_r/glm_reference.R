@@ -243,10 +243,15 @@ fits <- list()
 
 add_case <- function(name, description, formula, family_call, df, response_cols,
                      weights = NULL, offset = NULL, fitter = "glm",
-                     family_args = empty_obj(), newdata = NULL, dataset = NULL) {
+                     family_args = empty_obj(), newdata = NULL, dataset = NULL,
+                     ordered = NULL) {
   if (is.null(dataset)) {
     data_file <- paste0(name, ".csv")
     data <- write_data(df, data_file)
+    # ordered factors (R's default contrasts for them are contr.poly); the CSV keeps the
+    # labels, the JSON the level order
+    for (col in names(ordered))
+      data[[col]] <- factor(as.character(data[[col]]), levels = ordered[[col]], ordered = TRUE)
   } else {
     data_file <- NULL
     data <- df
@@ -261,6 +266,7 @@ add_case <- function(name, description, formula, family_call, df, response_cols,
     newdata[[col]] <- factor(as.character(newdata[[col]]), levels = levels(data[[col]]))
   r <- record_case(name, description, formula, family_call, data, data_file, dataset,
                    weights, offset, fitter, family_args, newdata, newdata_file)
+  if (!is.null(ordered)) r$case$ordered <- ordered
   cases[[length(cases) + 1L]] <<- r$case
   fits[[name]] <<- r$fit
   invisible(r$fit)
@@ -501,6 +507,18 @@ add_case("poisson_factorial_2x3", "Poisson log link on a 2x3 factorial a*b (20 r
          "y ~ a * b", "poisson()", d, c("y", "y_gauss"),
          newdata = expand.grid(b = levs(3), a = levs(2), stringsAsFactors = FALSE)[, c("a", "b")])
 factorial_data <- read.csv(file.path(data_dir, "poisson_factorial_2x3.csv"), stringsAsFactors = TRUE)
+
+## 23b. an ordered factor (contr.poly contrasts, names t.L, t.Q, t.C) and its interaction
+## with a numeric variable written after it (R orders the term's factors: t:x)
+set.seed(SEED + 123L)
+n <- 160
+lv <- c("low", "mid", "high", "top")
+d <- data.frame(x = r4(runif(n)), t = sample(lv, n, replace = TRUE), stringsAsFactors = FALSE)
+d$y <- r4(1 + c(low = 0, mid = 0.5, high = 0.8, top = 1.5)[d$t] +
+            (1 + (d$t == "top")) * d$x + rnorm(n, sd = 0.5))
+add_case("gaussian_ordered_factor",
+         "Gaussian with an ordered factor (polynomial contrasts) and its interaction with x.",
+         "y ~ t + x:t", "gaussian()", d, "y", ordered = list(t = lv))
 
 # ---------------------------------------------------------------------------
 # Real datasets (Python loads them with aurora.datasets.load).

@@ -42,8 +42,8 @@ def choose_coded_terms(terms: tuple[ParametricTerm, ...], frame: pd.DataFrame, i
             continue
         var = t.variables[0]
         col = frame[var]
-        if not isinstance(col.dtype, pd.CategoricalDtype):
-            continue
+        if not isinstance(col.dtype, pd.CategoricalDtype) or col.cat.ordered:
+            continue  # ordered factors take polynomial contrasts, not treatment
         if any(var in u.variables for j, u in enumerate(terms) if j != i):
             continue
         n_levels = len(col.cat.categories)

@@ -1,6 +1,7 @@
 """``compile_plan``: formula + data → :class:`ModelPlan` (stage 2 of the pipeline)."""
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -112,12 +113,33 @@ class ModelPlan:
         return "\n".join(lines)
 
 
-def _python_term(term: ParametricTerm) -> str:
-    return ":".join(to_python(f) for f in term.factors)
+def _r_factor_order(terms: tuple[ParametricTerm, ...]) -> tuple[ParametricTerm, ...]:
+    """Order the factors of each interaction as R does: by the variable's first appearance
+    in the formula (``y ~ f + x:f`` has the term ``f:x``, named ``fB:x``)."""
+    first: dict[str, int] = {}
+    for t in terms:
+        for f in t.factors:
+            first.setdefault(f, len(first))
+    out = []
+    for t in terms:
+        factors = tuple(sorted(t.factors, key=first.__getitem__))
+        if factors != t.factors:
+            t = dataclasses.replace(t, factors=factors, expr=":".join(factors))
+        out.append(t)
+    return tuple(out)
 
 
-def _term_key(term: ParametricTerm) -> str:
-    return ":".join(normalise_factor(to_python(f)) for f in term.factors)
+def _py_factor(f: str, ordered: frozenset[str] = frozenset()) -> str:
+    """formulaic text of one factor; ordered factors get R's default ``contr.poly``."""
+    return f"C({to_python(f)}, contr.poly)" if f in ordered else to_python(f)
+
+
+def _python_term(term: ParametricTerm, ordered: frozenset[str] = frozenset()) -> str:
+    return ":".join(_py_factor(f, ordered) for f in term.factors)
+
+
+def _term_key(term: ParametricTerm, ordered: frozenset[str] = frozenset()) -> str:
+    return ":".join(normalise_factor(_py_factor(f, ordered)) for f in term.factors)
 
 
 def _weights_arg(value: Any, data: pd.DataFrame, name: str) -> tuple[str | None, np.ndarray | None]:
@@ -206,7 +228,7 @@ def compile_plan(
                         "prior weights must be >= 0 (use 0 to leave a row out)")
     weights_total = prior * resp.n_trials if resp.n_trials is not None else prior
 
-    parametric = ast.parametric
+    parametric = _r_factor_order(ast.parametric)
     _check_constants(frame, parametric, ast.intercept)
     levels = factor_levels(frame)
     coded = choose_coded_terms(parametric, frame, ast.intercept, factor_coding)
@@ -242,7 +264,7 @@ def compile_plan(
                      frame.index, resp.levels, factor_codes=codes)
 
 
-def _layout(parametric, frame, levels, intercept, coded, direct):
+def _layout(parametric, frame, levels, intercept, coded, direct):  # noqa: C901
     """Materialise the terms formulaic must build and lay out every column in R's order.
 
     ``coded`` terms become factor-coded blocks; ``direct`` terms (a plain numeric column)
@@ -251,17 +273,21 @@ def _layout(parametric, frame, levels, intercept, coded, direct):
     """
     from formulaic import model_matrix
 
+    # R codes ordered factors with orthogonal polynomial contrasts (names t.L, t.Q, ...)
+    ordered = frozenset(c for c in levels if frame[c].cat.ordered)
     kept = [t for i, t in enumerate(parametric) if i not in coded and i not in direct]
-    rhs = " + ".join(["1" if intercept else "0"] + [_python_term(t) for t in kept])
+    rhs = " + ".join(["1" if intercept else "0"] + [_python_term(t, ordered) for t in kept])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         mm = model_matrix(rhs, frame, ensure_full_rank=True, na_action="ignore")
     fspec = mm.model_spec
-    r_text = {normalise_factor(to_python(f)): f for t in parametric for f in t.factors}
-    flevels = {normalise_factor(to_python(f)): levels.get(f, ()) for t in parametric for f in t.factors}
+    r_text = {normalise_factor(_py_factor(f, ordered)): f for t in parametric for f in t.factors}
+    flevels = {normalise_factor(_py_factor(f, ordered)): levels.get(f, ())
+               for t in parametric for f in t.factors}
     for key, lv in list(flevels.items()):
         if not lv:  # C(f, sum) and friends: levels of the variable inside
-            inner = [v for t in parametric for f in t.factors if normalise_factor(to_python(f)) == key
+            inner = [v for t in parametric for f in t.factors
+                     if normalise_factor(_py_factor(f, ordered)) == key
                      for v in t.variables if v in levels]
             if inner:
                 flevels[key] = levels[inner[0]]
@@ -270,13 +296,14 @@ def _layout(parametric, frame, levels, intercept, coded, direct):
     fterms = {}  # formulaic term key -> its local column indices, in formulaic's order
     for st in fspec.structure:
         fterms[str(st.term)] = tuple(col_index[c] for c in st.columns)
-    labels_by_key = {_term_key(t): t.expr for t in parametric}
+    labels_by_key = {_term_key(t, ordered): t.expr for t in parametric}
     if not coded and not direct:
         term_labels = ["(Intercept)" if k == "1" else labels_by_key.get(k, k) for k in fterms]
         return (rhs, fspec, mm, tuple(fnames), term_labels, list(fterms.values()), None, (), ())
     # merge: intercept, then terms in R's order: formulaic's columns, a direct column or
     # the coded levels
-    if [k for k in fterms if k != "1"] != [_term_key(parametric[i]) for i in r_term_order(parametric)
+    if [k for k in fterms if k != "1"] != [_term_key(parametric[i], ordered)
+                                           for i in r_term_order(parametric)
                                            if i not in coded and i not in direct]:
         return None
     names, labels, cols = [], [], []
@@ -299,7 +326,7 @@ def _layout(parametric, frame, levels, intercept, coded, direct):
             direct_columns.append((t.variables[0], start))
             names.append(t.expr)
         else:
-            for local in fterms[_term_key(t)]:
+            for local in fterms[_term_key(t, ordered)]:
                 dense_cols[local] = len(names)
                 names.append(fnames[local])
         labels.append(t.expr)
