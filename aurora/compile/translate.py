@@ -73,6 +73,7 @@ def normalise_factor(py_expr: str) -> str:
     return terms[-1] if terms else py_expr
 
 
+_INTEGRAL_FLOAT = re.compile(r"^-?\d+\.0$")
 _LEVEL = re.compile(r"^(?P<base>.*)\[(?P<tag>[A-Z]\.)?(?P<level>[^\[\]]*)\]$")
 
 
@@ -113,6 +114,8 @@ def r_column_name(
             idx = lv.index(level) + (1 if tag == "S." else 0) if level in lv else level
             out.append(f"{name}{idx}")
         else:
+            if not levels.get(base) and _INTEGRAL_FLOAT.match(level):
+                level = level[:-2]  # a numeric column used as a factor: R prints 6, not 6.0
             out.append(f"{name}{level}")
     return ":".join(out)
 
