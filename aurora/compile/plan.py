@@ -15,7 +15,7 @@ from aurora.compile.factor_coding import (CodedFactor, choose_coded_terms, choos
 from aurora.compile.frame import FrameInfo, as_frame, factor_levels, prepare_frame
 from aurora.compile.response import build_response
 from aurora.compile.spec import ModelSpec, evaluate_expression
-from aurora.compile.translate import normalise_factor, r_column_name, to_python
+from aurora.compile.translate import NumericLevels, normalise_factor, r_column_name, to_python
 from aurora.errors import DataError, ModelSpecError
 from aurora.formula.ast import Formula, ParametricTerm
 
@@ -288,9 +288,11 @@ def _layout(parametric, frame, levels, intercept, coded, direct):  # noqa: C901
         if not lv:  # C(f, sum) and friends: levels of the variable inside
             inner = [v for t in parametric for f in t.factors
                      if normalise_factor(_py_factor(f, ordered)) == key
-                     for v in t.variables if v in levels]
-            if inner:
+                     for v in t.variables]
+            if inner and inner[0] in levels:
                 flevels[key] = levels[inner[0]]
+            elif inner and key.startswith("C("):  # a numeric column as a factor
+                flevels[key] = NumericLevels(str(v) for v in sorted(set(frame[inner[0]].tolist())))
     fnames = [r_column_name(str(c), r_text, flevels) for c in mm.columns]
     col_index = {str(c): i for i, c in enumerate(mm.columns)}
     fterms = {}  # formulaic term key -> its local column indices, in formulaic's order

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-__all__ = ["to_python", "r_column_name", "normalise_factor"]
+__all__ = ["to_python", "r_column_name", "normalise_factor", "NumericLevels"]
 
 _CONTRASTS = {"sum": "contr.sum", "treatment": "contr.treatment", "helmert": "contr.helmert",
               "poly": "contr.poly"}
@@ -73,6 +73,10 @@ def normalise_factor(py_expr: str) -> str:
     return terms[-1] if terms else py_expr
 
 
+class NumericLevels(tuple):
+    """Levels of a numeric column used as a factor, as formulaic labels them (``6.0``)."""
+
+
 _INTEGRAL_FLOAT = re.compile(r"^-?\d+\.0$")
 _LEVEL = re.compile(r"^(?P<base>.*)\[(?P<tag>[A-Z]\.)?(?P<level>[^\[\]]*)\]$")
 
@@ -114,7 +118,8 @@ def r_column_name(
             idx = lv.index(level) + (1 if tag == "S." else 0) if level in lv else level
             out.append(f"{name}{idx}")
         else:
-            if not levels.get(base) and _INTEGRAL_FLOAT.match(level):
+            numeric = not levels.get(base) or isinstance(levels.get(base), NumericLevels)
+            if numeric and _INTEGRAL_FLOAT.match(level):
                 level = level[:-2]  # a numeric column used as a factor: R prints 6, not 6.0
             out.append(f"{name}{level}")
     return ":".join(out)
