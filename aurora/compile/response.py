@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from aurora.compile.spec import evaluate_expression
-from aurora.compile.translate import to_python
+from aurora.compile.translate import split_top_level, to_python
 from aurora.errors import DataError, ModelSpecError
 from aurora.formula.ast import Response
 
@@ -36,18 +36,7 @@ class ResponseData:
 def cbind_arguments(expr: str) -> list[str]:
     """Split ``cbind(a, b - a)`` into its argument texts."""
     inner = expr[expr.index("(") + 1: expr.rindex(")")]
-    args, depth, cur = [], 0, []
-    for ch in inner:
-        if ch in "([":
-            depth += 1
-        elif ch in ")]":
-            depth -= 1
-        if ch == "," and depth == 0:
-            args.append("".join(cur).strip())
-            cur = []
-        else:
-            cur.append(ch)
-    args.append("".join(cur).strip())
+    args = [a.strip() for a in split_top_level(inner, ",")]
     return args
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-__all__ = ["to_python", "r_column_name", "normalise_factor", "NumericLevels"]
+__all__ = ["to_python", "r_column_name", "normalise_factor", "NumericLevels", "split_top_level"]
 
 _CONTRASTS = {"sum": "contr.sum", "treatment": "contr.treatment", "helmert": "contr.helmert",
               "poly": "contr.poly"}
@@ -104,7 +104,7 @@ def r_column_name(
     """
     if formulaic_name == "Intercept":
         return "(Intercept)"
-    parts = _split_interaction(formulaic_name)
+    parts = split_top_level(formulaic_name, ":")
     out = []
     for part in parts:
         m = _LEVEL.match(part)
@@ -125,15 +125,21 @@ def r_column_name(
     return ":".join(out)
 
 
-def _split_interaction(name: str) -> list[str]:
-    """Split on ``:`` outside brackets and parentheses."""
+def split_top_level(text: str, sep: str) -> list[str]:
+    """Split ``text`` on ``sep`` outside brackets and parentheses.
+
+    Examples
+    --------
+    >>> split_top_level("x1:poly(x, 2)[1]", ":")
+    ['x1', 'poly(x, 2)[1]']
+    """
     parts, depth, cur = [], 0, []
-    for ch in name:
+    for ch in text:
         if ch in "([":
             depth += 1
         elif ch in ")]":
             depth -= 1
-        if ch == ":" and depth == 0:
+        if ch == sep and depth == 0:
             parts.append("".join(cur))
             cur = []
         else:
