@@ -35,8 +35,8 @@ class GLMResult:
     --------
     >>> import aurora
     >>> m = aurora.glm("count ~ spray", aurora.datasets.load("InsectSprays"), family="poisson")
-    >>> round(float(m.params["sprayB"]), 6)
-    0.055886
+    >>> round(float(m.params["sprayB"]), 4)
+    0.0559
     """
 
     def __init__(self, plan: ModelPlan, estimates: GLMEstimates, engine: str = "numpy",
