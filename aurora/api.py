@@ -23,6 +23,34 @@ def _family_label(family: Any, fam: Any) -> str:
     return fam.name
 
 
+def _formula_text(plan: ModelPlan) -> str:
+    """The formula as the user wrote it (whitespace normalised), as R's call shows it."""
+    text = " ".join(plan.spec.formula.text.split())
+    return text or str(plan.spec.formula)
+
+
+def deparse_call(name: str, args: list[str], cutoff: int = 60) -> str:
+    """Lay out a call as R's ``deparse`` does: a new line (indented 4) after an
+    argument once the line is longer than ``cutoff`` characters.
+
+    Examples
+    --------
+    >>> print(deparse_call("glm", ["formula = y ~ x1 + f + offset(log(expo))",
+    ...                            "family = poisson()", "data = data"]))
+    glm(formula = y ~ x1 + f + offset(log(expo)), family = poisson(), 
+        data = data)
+    """
+    lines, line = [], f"{name}("
+    for i, arg in enumerate(args):
+        last = i == len(args) - 1
+        line += arg + (")" if last else ", ")
+        if not last and len(line) > cutoff:
+            lines.append(line)
+            line = "    "
+    lines.append(line)
+    return "\n".join(lines)
+
+
 def _rename_plan(plan: ModelPlan, rename: dict[str, str]) -> ModelPlan:
     spec = plan.spec
     names = tuple(rename.get(c, c) for c in spec.column_names)
@@ -43,7 +71,8 @@ def _fit_glm_plan(formula: Any, data: Any, family: Any, link: Any, weights: Any,
     if rename:
         plan = _rename_plan(plan, rename)
     if call is None:
-        call = f"glm(formula = {plan.spec.formula}, family = {_family_label(family, fam)}, data = data)"
+        call = deparse_call("glm", [f"formula = {_formula_text(plan)}",
+                                    f"family = {_family_label(family, fam)}", "data = data"])
     result = _fit_plan(plan, fam, engine, call, control, start)
     if rename:
         result._matrix_rename = rename
@@ -59,6 +88,13 @@ def _fit_plan(plan: ModelPlan, fam: Any, engine: str, call: str,
                          n_trials=plan.n_trials, has_intercept=plan.spec.has_intercept,
                          backend=backend, control=control or IRLSControl(), start=start,
                          warn=True)
+    if est.theta is not None and call.startswith("glm("):
+        # a theta-estimated negative binomial prints as MASS's glm.nb call
+        from aurora.report.rformat import format_number
+
+        call = deparse_call("glm.nb", [f"formula = {_formula_text(plan)}", "data = data",
+                                       f"init.theta = {format_number(est.theta, 10)}",
+                                       f"link = {fam.link.name}"])
     return GLMResult(plan, est, engine=backend.name, call=call)
 
 
