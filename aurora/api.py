@@ -23,12 +23,6 @@ def _family_label(family: Any, fam: Any) -> str:
     return fam.name
 
 
-def _formula_text(plan: ModelPlan) -> str:
-    """The formula as the user wrote it (whitespace normalised), as R's call shows it."""
-    text = " ".join(plan.spec.formula.text.split())
-    return text or str(plan.spec.formula)
-
-
 def deparse_call(name: str, args: list[str], cutoff: int = 60) -> str:
     """Lay out a call as R's ``deparse`` does: a new line (indented 4) after an
     argument once the line is longer than ``cutoff`` characters.
@@ -71,7 +65,7 @@ def _fit_glm_plan(formula: Any, data: Any, family: Any, link: Any, weights: Any,
     if rename:
         plan = _rename_plan(plan, rename)
     if call is None:
-        call = deparse_call("glm", [f"formula = {_formula_text(plan)}",
+        call = deparse_call("glm", [f"formula = {plan.spec.written_formula}",
                                     f"family = {_family_label(family, fam)}", "data = data"])
     result = _fit_plan(plan, fam, engine, call, control, start)
     if rename:
@@ -92,7 +86,7 @@ def _fit_plan(plan: ModelPlan, fam: Any, engine: str, call: str,
         # a theta-estimated negative binomial prints as MASS's glm.nb call
         from aurora.report.rformat import format_number
 
-        call = deparse_call("glm.nb", [f"formula = {_formula_text(plan)}", "data = data",
+        call = deparse_call("glm.nb", [f"formula = {plan.spec.written_formula}", "data = data",
                                        f"init.theta = {format_number(est.theta, 10)}",
                                        f"link = {fam.link.name}"])
     return GLMResult(plan, est, engine=backend.name, call=call)

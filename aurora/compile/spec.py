@@ -89,6 +89,11 @@ class ModelSpec:
     direct_columns: tuple = ()
 
     @property
+    def written_formula(self) -> str:
+        """The formula as the user wrote it, whitespace normalised (what R's calls show)."""
+        return " ".join(self.formula.text.split()) or str(self.formula)
+
+    @property
     def dense_model_columns(self) -> tuple[int, ...]:
         """Model column of each dense column of a plan: formulaic's, then direct ones."""
         return tuple(self.dense_columns or ()) + tuple(c for _, c in self.direct_columns)

@@ -70,7 +70,7 @@ def null_deviance(model: Any, family: Any) -> float:
 
 
 def _rhs(model: Any) -> str:
-    text = str(model.plan.spec.formula)
+    text = model.plan.spec.written_formula
     return text.split("~", 1)[1].strip() if "~" in text else text
 
 

@@ -207,7 +207,7 @@ def _sequential(model: Any, test: str | None, dispersion: float | None) -> Anova
 
 
 def _formula_text(model: Any) -> str:
-    return str(model.plan.spec.formula)
+    return model.plan.spec.written_formula
 
 
 def _compare(models: list[Any], test: str | None, dispersion: float | None) -> AnovaTable:
