@@ -36,9 +36,17 @@ class _ThetaFamily(Family):
     _theta: float | None
     _theta_fixed: bool
 
+    def __init__(self, link: Any = None, theta: float | None = None, theta_fixed: bool | None = None) -> None:
+        self._init_theta(theta, theta_fixed)
+        super().__init__(link)
+
     def _init_theta(self, theta: float | None, theta_fixed: bool | None) -> None:
         self._theta = _positive("theta", theta)
         self._theta_fixed = (theta is not None) if theta_fixed is None else bool(theta_fixed)
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return {"theta": self._theta, "theta_fixed": self._theta_fixed}
 
     @property
     def theta(self) -> float | None:
@@ -98,19 +106,11 @@ class NegativeBinomialFamily(_ThetaFamily):
     support: ClassVar[str] = "counts"
     example_params: ClassVar[dict[str, Any]] = {"theta": 2.0}
 
-    def __init__(self, link: Any = None, theta: float | None = None, theta_fixed: bool | None = None) -> None:
-        self._init_theta(theta, theta_fixed)
-        super().__init__(link)
-
     @property
     def name(self) -> str:
         if self._theta is None:
             return self.family_name
         return f"Negative Binomial({r_format(round(self._theta, 4), digits=7)})"
-
-    @property
-    def params(self) -> dict[str, Any]:
-        return {"theta": self._theta, "theta_fixed": self._theta_fixed}
 
     def variance(self, mu: Any) -> Any:
         th = self._need_theta()
@@ -230,19 +230,11 @@ class BetaFamily(_ThetaFamily):
     deviance_zero_at_y: ClassVar[bool] = False
     example_params: ClassVar[dict[str, Any]] = {"theta": 5.0}
 
-    def __init__(self, link: Any = None, theta: float | None = None, theta_fixed: bool | None = None) -> None:
-        self._init_theta(theta, theta_fixed)
-        super().__init__(link)
-
     @property
     def name(self) -> str:
         if self._theta is None:
             return self.family_name
         return f"Beta regression({r_format(round(self._theta, 3))})"
-
-    @property
-    def params(self) -> dict[str, Any]:
-        return {"theta": self._theta, "theta_fixed": self._theta_fixed}
 
     def variance(self, mu: Any) -> Any:
         mu = coerce(mu)[1]
@@ -323,7 +315,7 @@ class StudentTFamily(_ThetaFamily):
         self._sigma = _positive("scale", scale)
         self._theta = None if df is None else self._df
         self._theta_fixed = (df is not None) if theta_fixed is None else bool(theta_fixed)
-        super().__init__(link)
+        Family.__init__(self, link)  # its theta is (df, scale), set above
 
     @property
     def df(self) -> float | None:
