@@ -20,7 +20,7 @@ _DEMOS = (
 )
 
 
-def demo(out=sys.stdout) -> None:
+def demo(out=None) -> None:
     """Fit the shipped example models and print their R-style summaries.
 
     Examples
@@ -33,6 +33,7 @@ def demo(out=sys.stdout) -> None:
     """
     import aurora
 
+    out = sys.stdout if out is None else out
     for title, formula, dataset, family, kw in _DEMOS:
         data = aurora.datasets.load(dataset)
         with warnings.catch_warnings():
