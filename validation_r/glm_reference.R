@@ -155,6 +155,7 @@ record_case <- function(name, description, formula, family_call, data, data_file
     ci <- confint.default(fit)
     pl <- predict(fit, newdata, type = "link", se.fit = TRUE)
     pr <- predict(fit, newdata, type = "response", se.fit = TRUE)
+    pt <- predict(fit, newdata, type = "terms")
     vc <- s$cov.scaled
 
     out <- list(
@@ -217,7 +218,8 @@ record_case <- function(name, description, formula, family_call, data, data_file
         se_link = arr(pl$se.fit),
         response = arr(pr$fit),
         se_response = arr(pr$se.fit),
-        residual_scale = scalar(pl$residual.scale)
+        residual_scale = scalar(pl$residual.scale),
+        terms = lapply(setNames(seq_len(ncol(pt)), colnames(pt)), function(j) arr(pt[, j]))
       ),
       anova_seq = anova_seq,
       summary_text = paste(capture.output(print(s)), collapse = "\n")

@@ -73,10 +73,11 @@ def predict_glm_result(result: Any, newdata: Any, type: str, se_fit: bool, inter
 
 
 def _terms(result: Any, X: np.ndarray) -> pd.DataFrame:
-    """Per-term contributions centred as R's ``predict(type="terms")``."""
+    """Per-term contributions as R's ``predict(type="terms")``: centred at the column
+    means of the fitted model matrix when the model has an intercept, raw otherwise."""
     spec = result.plan.spec
     beta = np.nan_to_num(result.estimates.irls.beta)
-    avx = result.plan.X.mean(axis=0)
+    avx = result.plan.X.mean(axis=0) if spec.has_intercept else np.zeros(X.shape[1])
     out = {}
     for label, cols in zip(spec.term_labels, spec.term_columns):
         if label == "(Intercept)":

@@ -134,3 +134,16 @@ def test_summary_text_matches_r(name):
         ours = [l for l in ours if not l.startswith(("treatment", "(Intercept)", "outcome"))]
         theirs = [l for l in theirs if not l.startswith(("treatment", "(Intercept)", "outcome"))]
     assert [l.rstrip() for l in ours[start_o:]] == [l.rstrip() for l in theirs[start_t:]]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_predict_terms(name):
+    """``type="terms"``: each term's centred contribution, as R's predict(type = "terms")."""
+    case = case_by_name(name)
+    m = fit_case(name)
+    ours = m.predict(case_newdata(case), type="terms")
+    ref = case["predict"]["terms"]
+    assert list(ours.columns) == list(ref)
+    for term, values in ref.items():
+        values = np.asarray(values, dtype=float)
+        _close(ours[term], values, 1e-6, 1e-9 * max(1.0, np.max(np.abs(values))), term)
