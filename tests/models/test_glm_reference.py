@@ -113,6 +113,7 @@ def test_predict_newdata(name):
     link = m.predict(new, type="link", se_fit=True)
     _close(link["fit"], pr["link"], 1e-6, 1e-9, "link")
     _close(link["se_fit"], pr["se_link"], 1e-5, 1e-12, "se_link")
+    _close(link["residual_scale"].iloc[0], pr["residual_scale"], 1e-6, 0, "residual.scale")
     resp = m.predict(new, type="response", se_fit=True)
     _close(resp["fit"], pr["response"], 1e-6, 1e-10, "response")
     _close(resp["se_fit"], pr["se_response"], 1e-5, 1e-12, "se_response")
