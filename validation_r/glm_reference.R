@@ -361,6 +361,15 @@ poisson_offset_data <- add_case("poisson_offset_formula",
   "Poisson log link with a formula offset(log(expo)).",
   "y ~ x1 + f + offset(log(expo))", "poisson()", d, "y")
 
+## 7b. Gamma log link where some rows have prior weight 0 (R leaves them out of the
+## degrees of freedom, the deviance and the summary's residual quantiles)
+set.seed(SEED + 107L)
+n <- 120
+d <- data.frame(x1 = r4(runif(n)), w = rep(c(1, 2, 0, 1, 3, 0), length.out = n))
+d$y <- r4(rgamma(n, shape = 3, rate = 3 / exp(0.5 + 0.8 * d$x1)))
+add_case("gamma_zero_weights", "Gamma log link with prior weights, some of them zero.",
+         "y ~ x1", "Gamma(link = \"log\")", d, "y", weights = "w")
+
 ## 8. poisson log with non-integer prior weights and glm's offset= argument
 set.seed(SEED + 8L)
 n <- 150

@@ -23,7 +23,8 @@ def glm_influence(result: Any) -> pd.DataFrame:
     -------
     DataFrame
         ``hat``, ``cooks_d``, ``rstandard``, ``rstudent``, ``sigma`` and ``dfb_<name>``
-        (DFBETAS) for each estimable coefficient.
+        (DFBETAS) for each estimable coefficient; one row per observation with non-zero
+        prior weight (R drops the others).
     """
     est = result.estimates.irls
     keep = ~est.aliased
@@ -58,4 +59,5 @@ def glm_influence(result: Any) -> pd.DataFrame:
                         "rstudent": rstudent, "sigma": sigma}, index=result.plan.row_index)
     for j, name in enumerate(names):
         out[f"dfb_{name}"] = dfbetas[:, j]
-    return out
+    # R's lm.influence leaves out rows with zero prior weight
+    return out.loc[result.prior_weights > 0]

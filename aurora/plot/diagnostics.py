@@ -67,18 +67,18 @@ class DiagnosticData:
 def diagnostic_data(result: Any) -> DiagnosticData:
     """Collect the quantities plotted by :func:`plot_glm_diagnostics`."""
     keep = np.asarray(result.prior_weights) != 0
-    infl = result.influence()
+    infl = result.influence()  # rows with non-zero weight only, as R
     hat = infl["hat"].to_numpy(dtype=float)
     disp = float(result.scale)
     with np.errstate(divide="ignore", invalid="ignore"):
-        pear = result.residuals("pearson") / np.sqrt(disp * (1 - hat))
+        pear = result.residuals("pearson")[keep] / np.sqrt(disp * (1 - hat))
     rs = infl["rstandard"].to_numpy(dtype=float)
     inf = hat >= 1.0  # R's dropInf
     rs, pear = np.where(inf, np.nan, rs), np.where(inf, np.nan, pear)
     labels = np.asarray([str(v) for v in result.plan.row_index])
     return DiagnosticData(labels[keep], np.asarray(result.linear_predictors)[keep],
-                          result.residuals("deviance")[keep], rs[keep], pear[keep], hat[keep],
-                          infl["cooks_d"].to_numpy(dtype=float)[keep], int(result.rank))
+                          result.residuals("deviance")[keep], rs, pear, hat,
+                          infl["cooks_d"].to_numpy(dtype=float), int(result.rank))
 
 
 def _points(ax: Any, x: np.ndarray, y: np.ndarray) -> None:

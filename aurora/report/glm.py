@@ -44,8 +44,7 @@ class GLMSummary:
 
     @cached_property
     def deviance_residuals(self) -> pd.Series:
-        d = self.result.residuals("deviance")
-        d = d[self.result.prior_weights > 0] if np.any(self.result.prior_weights == 0) else d
+        d = self.result.residuals("deviance")  # zero-weight rows included, as R's summary.glm
         q = np.quantile(d, [0, 0.25, 0.5, 0.75, 1.0])  # R's type 7 quantiles
         return pd.Series(q, index=["Min", "1Q", "Median", "3Q", "Max"])
 
