@@ -370,6 +370,19 @@ d$y <- r4(rgamma(n, shape = 3, rate = 3 / exp(0.5 + 0.8 * d$x1)))
 add_case("gamma_zero_weights", "Gamma log link with prior weights, some of them zero.",
          "y ~ x1", "Gamma(link = \"log\")", d, "y", weights = "w")
 
+## 7c. binomial with a factor response ("no" < "yes": the first level is failure) and
+## missing values in a covariate (R's default na.omit drops and counts those rows)
+set.seed(SEED + 108L)
+n <- 160
+d <- data.frame(x1 = r4(rnorm(n)), g = fac(n, 2))
+p <- plogis(-0.2 + 0.9 * d$x1 + 0.6 * (d$g == "B"))
+d$resp <- ifelse(runif(n) < p, "yes", "no")
+d$x1[c(5, 17, 60)] <- NA
+add_case("binomial_factor_response_na",
+         "Binomial logit with a two-level factor response and three rows with a missing covariate.",
+         "resp ~ x1 + g", "binomial()", d, "resp",
+         newdata = data.frame(x1 = r4(seq(-1.5, 1.5, length.out = 6)), g = rep(c("A", "B"), 3)))
+
 ## 8. poisson log with non-integer prior weights and glm's offset= argument
 set.seed(SEED + 8L)
 n <- 150
