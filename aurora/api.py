@@ -81,7 +81,7 @@ def _fit_plan(plan: ModelPlan, fam: Any, engine: str, call: str,
     est = fit_glm_arrays(None, plan.y, fam, plan.weights, plan.offset, design=plan.design(backend),
                          n_trials=plan.n_trials, has_intercept=plan.spec.has_intercept,
                          backend=backend, control=control or IRLSControl(), start=start,
-                         warn=True)
+                         warn=True, column_names=plan.spec.column_names)
     if est.theta is not None and call.startswith("glm("):
         # a theta-estimated negative binomial prints as MASS's glm.nb call
         from aurora.report.rformat import format_number

@@ -16,7 +16,7 @@ import numpy as np
 from aurora.backends import Backend, get_backend
 from aurora.engine.design import DenseDesign
 from aurora.engine.pirls import IRLSControl, IRLSResult, fit_pirls
-from aurora.errors import ConvergenceWarning, SeparationWarning
+from aurora.errors import ConvergenceWarning, RankDeficiencyWarning, SeparationWarning
 
 __all__ = ["GLMEstimates", "fit_glm_arrays", "estimate_dispersion"]
 
@@ -197,6 +197,7 @@ def fit_glm_arrays(
     start: np.ndarray | None = None,
     warn: bool = True,
     design: Any = None,
+    column_names: Any = None,
 ) -> GLMEstimates:
     """Fit a GLM on arrays (the engine entry point of every GLM front door).
 
@@ -219,6 +220,8 @@ def fit_glm_arrays(
         Issue Python warnings for convergence problems and separation.
     design : Design, optional
         The model matrix as a design (e.g. with factor-coded blocks); ``X`` is then unused.
+    column_names : sequence of str, optional
+        Coefficient names, for the message about aliased columns.
 
     Returns
     -------
@@ -251,6 +254,11 @@ def fit_glm_arrays(
         messages.append(f"the IRLS algorithm did not converge in {irls.n_iter} iterations")
     if irls.boundary:
         messages.append("the IRLS algorithm stopped at a boundary value")
+    if irls.aliased.any():
+        idx = np.where(irls.aliased)[0]
+        which = [column_names[i] for i in idx] if column_names is not None else [f"column {i}" for i in idx]
+        messages.append(f"{len(idx)} coefficient{'s' if len(idx) > 1 else ''} not defined because "
+                        f"of singularities (aliased, reported as NaN): {', '.join(which)}")
     separation = False
     fam_name = family.name
     if fam_name in ("binomial", "quasibinomial") and np.any((irls.mu > 1 - _EPS) | (irls.mu < _EPS)):
@@ -262,7 +270,8 @@ def fit_glm_arrays(
         messages.append("fitted rates numerically 0 occurred")
     if warn:
         for msg in messages:
-            category = SeparationWarning if "numerically" in msg else ConvergenceWarning
+            category = (SeparationWarning if "numerically" in msg else
+                        RankDeficiencyWarning if "singularities" in msg else ConvergenceWarning)
             warnings.warn(msg, category, stacklevel=3)
     return GLMEstimates(irls, family, null_dev, df_null, df_residual, n_ok, dispersion,
                         theta, theta_se, twologlik, separation, tuple(messages), disp_est)

@@ -201,6 +201,11 @@ class GLMResult:
         return self.estimates.separation
 
     @property
+    def messages(self) -> tuple[str, ...]:
+        """The warnings the fit issued (non-convergence, separation, aliasing), as text."""
+        return self.estimates.messages
+
+    @property
     def theta(self) -> float | None:
         """Negative binomial theta (estimated or fixed), else None."""
         if self.estimates.theta is not None:

@@ -161,3 +161,13 @@ def test_unseen_value_of_numeric_factor_at_predict():
     assert np.isfinite(ok).all()
     with pytest.raises(FactorLevelError, match="5"):
         m.predict(pd.DataFrame({"wt": [3.0], "cyl": [5]}))
+
+
+def test_rank_deficiency_warns_and_is_recorded(df):
+    from aurora.errors import RankDeficiencyWarning
+
+    d = df.assign(x2=2 * df["x"] - 1)
+    with pytest.warns(RankDeficiencyWarning, match="x2"):
+        m = aurora.glm("y ~ x + x2", d, family="poisson")
+    assert m.aliased["x2"] and np.isnan(m.params["x2"])
+    assert any("singularities" in msg for msg in m.messages)
