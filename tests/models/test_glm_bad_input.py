@@ -96,9 +96,10 @@ def test_empty_data(df):
 def test_perfect_separation_warns_and_marks_result():
     x = np.linspace(-2, 2, 40)
     d = pd.DataFrame({"x": x, "y": (x > 0).astype(float)})
-    with pytest.warns(SeparationWarning):
+    # R warns twice here too: no convergence in 25 iterations, and fitted probabilities 0 or 1
+    with pytest.warns(SeparationWarning), pytest.warns(ConvergenceWarning):
         m = aurora.glm("y ~ x", d, family="binomial")
-    assert m.separation
+    assert m.separation and not m.converged
 
 
 def test_non_convergence_warns_and_is_recorded(df):
