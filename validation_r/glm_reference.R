@@ -222,7 +222,8 @@ record_case <- function(name, description, formula, family_call, data, data_file
         terms = lapply(setNames(seq_len(ncol(pt)), colnames(pt)), function(j) arr(pt[, j]))
       ),
       anova_seq = anova_seq,
-      summary_text = paste(capture.output(print(s)), collapse = "\n")
+      summary_text = paste(capture.output(print(s)), collapse = "\n"),
+      print_text = paste(capture.output(print(fit)), collapse = "\n")
     )
     names(out$confint_wald) <- rownames(ci)
     if (fitter == "glm.nb") {

@@ -138,6 +138,9 @@ def format_glm_print(r: Any) -> str:
     lines = ["", "Call:  " + r.call, "", "Coefficients:", _named_vector(names, vals)]
     lines.append("")
     lines.append(f"Degrees of Freedom: {r.df_null} Total (i.e. Null);  {r.df_residual} Residual")
+    if r.n_omitted:
+        lines.append(f"  ({r.n_omitted} observation{'s' if r.n_omitted > 1 else ''} "
+                     "deleted due to missingness)")
     lines.append(f"Null Deviance:\t    {format_number(r.null_deviance, digits)} ")
     aic = "NA" if not np.isfinite(r.aic) else format_number(r.aic, digits)
     lines.append(f"Residual Deviance: {format_number(r.deviance, digits)} \tAIC: {aic}")
