@@ -223,7 +223,8 @@ record_case <- function(name, description, formula, family_call, data, data_file
       ),
       anova_seq = anova_seq,
       summary_text = paste(capture.output(print(s)), collapse = "\n"),
-      print_text = paste(capture.output(print(fit)), collapse = "\n")
+      print_text = paste(capture.output(print(fit)), collapse = "\n"),
+      anova_text = if (is.null(av)) NULL else paste(capture.output(print(av)), collapse = "\n")
     )
     names(out$confint_wald) <- rownames(ci)
     if (fitter == "glm.nb") {

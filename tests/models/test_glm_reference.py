@@ -162,3 +162,13 @@ def test_print_text_matches_r(name):
     if name == "dobson_poisson":  # rounding-noise estimates set that row's layout (see above)
         ours, theirs = ours[3:], theirs[3:]
     assert [l.rstrip() for l in ours if l.strip()] == [l.rstrip() for l in theirs if l.strip()]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_anova_text_matches_r(name):
+    """The printed sequential analysis of deviance is R's ``print(anova(fit, test=))``."""
+    case = case_by_name(name)
+    m = fit_case(name)
+    ours = str(m.anova(test=case["anova_seq"]["test"])).split("\n")
+    theirs = case["anova_text"].split("\n")
+    assert [l.rstrip() for l in ours if l.strip()] == [l.rstrip() for l in theirs if l.strip()]
