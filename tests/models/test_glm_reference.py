@@ -169,6 +169,11 @@ def test_anova_text_matches_r(name):
     """The printed sequential analysis of deviance is R's ``print(anova(fit, test=))``."""
     case = case_by_name(name)
     m = fit_case(name)
-    ours = str(m.anova(test=case["anova_seq"]["test"])).split("\n")
+    if case["fitter"] == "glm.nb":  # R warns too: "tests made without re-estimating 'theta'"
+        with pytest.warns(UserWarning, match="theta"):
+            table = m.anova(test=case["anova_seq"]["test"])
+    else:
+        table = m.anova(test=case["anova_seq"]["test"])
+    ours = str(table).split("\n")
     theirs = case["anova_text"].split("\n")
     assert [l.rstrip() for l in ours if l.strip()] == [l.rstrip() for l in theirs if l.strip()]
