@@ -13,6 +13,7 @@ from aurora.errors import DataError
 
 __all__ = ["compile_matrix_plan"]
 
+
 def compile_matrix_plan(
     X: np.ndarray,
     y: np.ndarray,

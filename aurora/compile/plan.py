@@ -264,7 +264,7 @@ def compile_plan(
                      frame.index, resp.levels, factor_codes=codes)
 
 
-def _layout(parametric, frame, levels, intercept, coded, direct):  # noqa: C901
+def _layout(parametric, frame, levels, intercept, coded, direct):
     """Materialise the terms formulaic must build and lay out every column in R's order.
 
     ``coded`` terms become factor-coded blocks; ``direct`` terms (a plain numeric column)
