@@ -11,38 +11,9 @@ from aurora.compile.plan import ModelPlan, compile_plan
 from aurora.engine.glm import fit_glm_arrays
 from aurora.engine.pirls import IRLSControl
 from aurora.models.glm import GLMResult
+from aurora.report.call import call_builder, deparse_call  # noqa: F401  (deparse_call: old home)
 
 __all__ = ["glm"]
-
-
-def _family_label(family: Any, fam: Any) -> str:
-    if isinstance(family, str):
-        if fam.link.name != fam.default_link:
-            return f'{family}(link = "{fam.link.name}")'
-        return family
-    return fam.name
-
-
-def deparse_call(name: str, args: list[str], cutoff: int = 60) -> str:
-    """Lay out a call as R's ``deparse`` does: a new line (indented 4) after an
-    argument once the line is longer than ``cutoff`` characters.
-
-    Examples
-    --------
-    >>> print(deparse_call("glm", ["formula = y ~ x1 + f + offset(log(expo))",
-    ...                            "family = poisson()", "data = data"]))
-    glm(formula = y ~ x1 + f + offset(log(expo)), family = poisson(), 
-        data = data)
-    """
-    lines, line = [], f"{name}("
-    for i, arg in enumerate(args):
-        last = i == len(args) - 1
-        line += arg + (")" if last else ", ")
-        if not last and len(line) > cutoff:
-            lines.append(line)
-            line = "    "
-    lines.append(line)
-    return "\n".join(lines)
 
 
 def _rename_plan(plan: ModelPlan, rename: dict[str, str]) -> ModelPlan:
@@ -56,17 +27,18 @@ def _rename_plan(plan: ModelPlan, rename: dict[str, str]) -> ModelPlan:
 def _fit_glm_plan(formula: Any, data: Any, family: Any, link: Any, weights: Any, offset: Any,
                   engine: str, na_action: str, call: str | None = None,
                   rename: dict[str, str] | None = None, control: IRLSControl | None = None,
-                  start: Any = None, factor_coding: str = "auto") -> GLMResult:
+                  start: Any = None, factor_coding: str = "auto", subset: Any = None) -> GLMResult:
     from aurora.distributions import get_family
 
-    fam = get_family(family, link=link)
+    fam = get_family("gaussian" if family is None else family, link=link)
     plan = compile_plan(formula, data, fam, weights=weights, offset=offset, na_action=na_action,
-                        factor_coding=factor_coding)
+                        factor_coding=factor_coding, subset=subset)
     if rename:
         plan = _rename_plan(plan, rename)
     if call is None:
-        call = deparse_call("glm", [f"formula = {plan.spec.written_formula}",
-                                    f"family = {_family_label(family, fam)}", "data = data"])
+        call = call_builder(plan.spec.written_formula, family, link, fam, weights=weights,
+                            offset=offset, start=start, subset=subset, na_action=na_action,
+                            control=control)
     result = _fit_plan(plan, fam, engine, call, control, start)
     if rename:
         result._matrix_rename = rename
@@ -82,28 +54,25 @@ def _fit_plan(plan: ModelPlan, fam: Any, engine: str, call: str,
                          n_trials=plan.n_trials, has_intercept=plan.spec.has_intercept,
                          backend=backend, control=control or IRLSControl(), start=start,
                          warn=True, column_names=plan.spec.column_names)
-    if est.theta is not None and call.startswith("glm("):
-        # a theta-estimated negative binomial prints as MASS's glm.nb call
-        from aurora.report.rformat import format_number
-
-        call = deparse_call("glm.nb", [f"formula = {plan.spec.written_formula}", "data = data",
-                                       f"init.theta = {format_number(est.theta, 10)}",
-                                       f"link = {fam.link.name}"])
+    if callable(call):
+        call = call(est.theta)  # a theta-estimated negative binomial prints MASS's glm.nb call
     return GLMResult(plan, est, engine=backend.name, call=call)
 
 
 def glm(
     formula: str,
     data: pd.DataFrame | Any,
-    family: Any = "gaussian",
+    family: Any = None,
     link: Any = None,
     weights: Any = None,
     offset: Any = None,
     engine: str = "numpy",
     na_action: str = "omit",
     *,
-    epsilon: float = 1e-8,
-    maxit: int = 25,
+    subset: Any = None,
+    epsilon: float | None = None,
+    maxit: int | None = None,
+    control: Any = None,
     start: Any = None,
     factor_coding: str = "auto",
 ) -> GLMResult:
@@ -115,7 +84,8 @@ def glm(
         e.g. ``"y ~ x1 + f + x1:f + offset(log(exposure))"``; ``cbind(s, f) ~ ...`` for
         binomial counts.
     data : DataFrame
-    family : str or Family
+    family : str or Family, optional
+        Gaussian when not given (and then, as in R, absent from the call line);
         ``"gaussian"``, ``"binomial"``, ``"poisson"``, ``"Gamma"``, ``"inverse.gaussian"``,
         ``"quasipoisson"``, ``"quasibinomial"``, ``"negative_binomial"`` (theta estimated as
         ``MASS::glm.nb`` unless given), ``"tweedie"``... or a family object.
@@ -125,10 +95,21 @@ def glm(
         Prior weights and an offset: a column of ``data`` or one value per row.
     engine : {"numpy", "jax", "torch"}
         Backend for the data-sized work.
-    na_action : {"omit", "raise"}
-        Drop incomplete rows (R's default, counted on the result) or raise.
-    epsilon, maxit : float, int
-        Convergence control (R's ``glm.control``).
+    na_action : {"omit", "exclude", "raise"}
+        Drop incomplete rows (R's ``na.omit``, the default; counted on the result), drop
+        them and pad per-row results (fitted values, residuals, influence, predictions
+        without new data) back with NaN at their places (R's ``na.exclude``), or raise.
+        Datetime columns enter as seconds since 1970-01-01 UTC (R's ``POSIXct``),
+        timedeltas as seconds; ``Inf`` in a used column is refused (NaN is missing).
+    subset : str or array-like of bool, optional
+        Rows to use (R's ``subset``): an expression on the columns such as
+        ``"cyl != 6"`` or ``"x > 0 & f == 'b'"``, or one True/False per row.
+    epsilon, maxit : float, int, optional
+        Convergence control (R's ``glm.control``; defaults 1e-8 and 25).
+    control : dict or IRLSControl, optional
+        R's ``control = glm.control(epsilon = , maxit = )``: a dict with keys
+        ``epsilon``, ``maxit`` (``trace`` is accepted and ignored). ``epsilon``/``maxit``
+        given directly take precedence.
     start : array-like, optional
         Starting coefficients.
     factor_coding : {"auto", "always", "never"}
@@ -146,7 +127,48 @@ def glm(
     >>> m = aurora.glm("count ~ spray", data=sprays, family="poisson")
     >>> m.converged
     True
+    >>> aurora.glm("count ~ spray", sprays, family="poisson", subset="spray != 'A'",
+    ...            control={"epsilon": 1e-10, "maxit": 50}).nobs
+    60
     """
     return _fit_glm_plan(formula, data, family, link, weights, offset, engine, na_action,
-                         control=IRLSControl(epsilon=epsilon, maxit=maxit), start=start,
-                         factor_coding=factor_coding)
+                         control=glm_control(control, epsilon, maxit), start=start,
+                         factor_coding=factor_coding, subset=subset)
+
+
+def glm_control(control: Any = None, epsilon: float | None = None,
+                maxit: int | None = None) -> IRLSControl:
+    """R's ``glm.control``: merge ``control=`` with ``epsilon``/``maxit`` given directly.
+
+    Examples
+    --------
+    >>> glm_control({"epsilon": 1e-10}, maxit=50)
+    IRLSControl(epsilon=1e-10, maxit=50, alias_tol=1e-13)
+    """
+    from aurora.errors import DataError
+
+    base = IRLSControl()
+    if isinstance(control, IRLSControl):
+        base = control
+    elif isinstance(control, dict):
+        unknown = set(control) - {"epsilon", "maxit", "trace"}
+        if unknown:
+            raise DataError(f"unknown control setting(s) {sorted(unknown)}",
+                            "control takes 'epsilon', 'maxit' (and 'trace')")
+        base = dataclasses.replace(base, **{k: v for k, v in control.items() if k != "trace"})
+    elif control is not None:
+        eps = getattr(control, "epsilon", None)
+        mx = getattr(control, "maxit", None)
+        if eps is None and mx is None:
+            raise DataError(f"control must be a dict or IRLSControl, not {type(control).__name__}",
+                            "pass control={'epsilon': 1e-8, 'maxit': 25}")
+        base = IRLSControl(epsilon=eps if eps is not None else base.epsilon,
+                           maxit=mx if mx is not None else base.maxit)
+    if epsilon is not None:
+        base = dataclasses.replace(base, epsilon=epsilon)
+    if maxit is not None:
+        base = dataclasses.replace(base, maxit=maxit)
+    if not (base.epsilon > 0) or int(base.maxit) < 1:
+        raise DataError(f"invalid control: epsilon = {base.epsilon}, maxit = {base.maxit}",
+                        "epsilon must be > 0 and maxit >= 1, as R's glm.control requires")
+    return dataclasses.replace(base, epsilon=float(base.epsilon), maxit=int(base.maxit))

@@ -11,9 +11,10 @@ import pandas as pd
 
 from aurora.errors import DataError, MissingDataError, UnknownVariableError
 
-__all__ = ["as_frame", "FrameInfo", "prepare_frame", "NA_ACTIONS", "factor_levels"]
+__all__ = ["as_frame", "FrameInfo", "prepare_frame", "NA_ACTIONS", "factor_levels", "numeric_time",
+           "refuse_infinite"]
 
-NA_ACTIONS = ("omit", "raise")
+NA_ACTIONS = ("omit", "exclude", "raise")
 
 
 @dataclass(frozen=True)
@@ -25,14 +26,24 @@ class FrameInfo:
     n_input : int
         Rows in the data as given.
     n_omitted : int
-        Rows dropped for missing or non-finite values (R's ``na.omit``).
+        Rows dropped for missing values (R's ``na.omit``).
     omitted_index : tuple
         Labels of the dropped rows.
+    na_action : {"omit", "exclude", "raise"}
+    input_index : pandas.Index or None
+        Row labels of the data as given (after ``subset``), for ``na.exclude`` padding.
     """
 
     n_input: int
     n_omitted: int
     omitted_index: tuple[Any, ...] = ()
+    na_action: str = "omit"
+    input_index: Any = None
+
+    @property
+    def exclude(self) -> bool:
+        """Whether per-row results are padded with NaN at the omitted rows (``na.exclude``)."""
+        return self.na_action == "exclude" and self.n_omitted > 0 and self.input_index is not None
 
 
 def as_frame(data: Any) -> pd.DataFrame:
@@ -69,10 +80,56 @@ def _to_factor(col: pd.Series) -> pd.Series:
 
 
 def _bad_mask(col: pd.Series) -> np.ndarray:
+    """Missing values: NaN/None/NaT (infinite values are refused separately, as R does)."""
     if pd.api.types.is_numeric_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype):
         vals = col.to_numpy(dtype=float, na_value=np.nan)
-        return ~np.isfinite(vals)
+        return np.isnan(vals)
     return col.isna().to_numpy()
+
+
+def _infinite_mask(col: pd.Series) -> np.ndarray | None:
+    if pd.api.types.is_numeric_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype):
+        vals = col.to_numpy(dtype=float, na_value=np.nan)
+        m = np.isinf(vals)
+        return m if m.any() else None
+    return None
+
+
+def _rows_text(index: pd.Index, mask: np.ndarray, limit: int = 6) -> str:
+    labels = [repr(v) if isinstance(v, str) else str(v) for v in index[mask][:limit]]
+    more = int(mask.sum()) - len(labels)
+    return ", ".join(labels) + (f" and {more} more" if more > 0 else "")
+
+
+def numeric_time(col: pd.Series) -> pd.Series:
+    """Datetimes as seconds since 1970-01-01 UTC (R's ``POSIXct``; naive datetimes are
+    taken as UTC) and timedeltas as seconds; other columns unchanged.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> numeric_time(pd.Series(pd.to_datetime(["1970-01-01 00:01:00"]))).tolist()
+    [60.0]
+    """
+    dtype = col.dtype
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        values = col.dt.tz_convert("UTC").dt.tz_localize(None) if getattr(dtype, "tz", None) else col
+        seconds = (values - pd.Timestamp("1970-01-01")).dt.total_seconds()
+        return pd.Series(seconds.to_numpy(dtype=float), index=col.index, name=col.name)
+    if pd.api.types.is_timedelta64_dtype(dtype):
+        return pd.Series(col.dt.total_seconds().to_numpy(dtype=float), index=col.index, name=col.name)
+    return col
+
+
+def refuse_infinite(name: str, values: Any, index: pd.Index) -> None:
+    """Raise :class:`DataError` naming the rows where ``values`` is infinite (R refuses
+    ``Inf`` in a model frame, while ``NaN`` is missing)."""
+    arr = np.asarray(values, dtype=float)
+    m = np.isinf(arr)
+    if m.any():
+        raise DataError(f"{name} has infinite values in {int(m.sum())} row(s): "
+                        f"{_rows_text(index, m)}",
+                        "replace Inf/-Inf by finite values, or by NaN to treat them as missing")
 
 
 def prepare_frame(
@@ -91,7 +148,8 @@ def prepare_frame(
         Columns the formula reads.
     extra : dict, optional
         Arrays that travel with the rows (weights, offsets), checked for NaN too.
-    na_action : {"omit", "raise"}
+    na_action : {"omit", "exclude", "raise"}
+        ``"exclude"`` drops rows as ``"omit"`` does; results pad them back with NaN.
     factors : iterable of str
         Columns to treat as factors whatever their dtype (grouping variables).
 
@@ -104,7 +162,9 @@ def prepare_frame(
     info : FrameInfo
     """
     if na_action not in NA_ACTIONS:
-        raise DataError(f"na_action must be one of {NA_ACTIONS}, not {na_action!r}")
+        raise DataError(f"unknown na_action {na_action!r}",
+                        f"use one of {', '.join(repr(a) for a in NA_ACTIONS)} "
+                        "(R's na.omit, na.exclude, na.fail)")
     variables = list(dict.fromkeys(variables))
     missing = [v for v in variables if v not in data.columns]
     if missing:
@@ -116,13 +176,19 @@ def prepare_frame(
     factors = set(factors)
     columns = {}
     for name in variables:
-        col = data[name]
+        col = numeric_time(data[name])
         columns[name] = _to_factor(col) if (name in factors or _is_factor(col)) else col
     frame = pd.DataFrame(columns, index=data.index, copy=False) if variables else \
         pd.DataFrame(index=data.index)
     n = len(frame)
     bad = np.zeros(n, dtype=bool)
     problems = []
+    for name in frame.columns:
+        if _infinite_mask(frame[name]) is not None:
+            refuse_infinite(f"column {name!r}", frame[name].to_numpy(dtype=float, na_value=np.nan),
+                            frame.index)
+    for name, arr in (extra or {}).items():
+        refuse_infinite(name, arr, frame.index)
     for name in frame.columns:
         m = _bad_mask(frame[name])
         if m.any():
@@ -133,7 +199,7 @@ def prepare_frame(
         if arr.shape[0] != n:
             raise DataError(f"{name} has length {arr.shape[0]} but the data has {n} rows",
                             f"give {name} one value per row of the data")
-        m = ~np.isfinite(arr)
+        m = np.isnan(arr)
         if m.any():
             problems.append(f"{name} ({int(m.sum())} rows)")
         bad |= m
@@ -152,7 +218,7 @@ def prepare_frame(
     for name in frame.columns:
         if isinstance(frame[name].dtype, pd.CategoricalDtype):
             frame[name] = frame[name].cat.remove_unused_categories()
-    return frame, keep, FrameInfo(n, int(bad.sum()), omitted)
+    return frame, keep, FrameInfo(n, int(bad.sum()), omitted, na_action, data.index)
 
 
 def factor_levels(frame: pd.DataFrame) -> dict[str, tuple[str, ...]]:

@@ -166,6 +166,7 @@ def compile_plan(
     offset: Any = None,
     na_action: str = "omit",
     factor_coding: str = "auto",
+    subset: Any = None,
 ) -> ModelPlan:
     """Compile a formula against data into a :class:`ModelPlan`.
 
@@ -178,12 +179,17 @@ def compile_plan(
         Only used to read binomial responses (``cbind``, factors).
     weights, offset : str, array-like or None
         Prior weights and offset: a column name of ``data`` or one value per row.
-    na_action : {"omit", "raise"}
-        ``"omit"`` drops incomplete rows and records how many (R's default).
+    na_action : {"omit", "exclude", "raise"}
+        ``"omit"`` drops incomplete rows and records how many (R's default);
+        ``"exclude"`` drops them too, and per-row results are padded back with NaN
+        (R's ``na.exclude``).
     factor_coding : {"auto", "always", "never"}
         Keep large factor main effects as level codes instead of dummy columns (same
         model, same numbers; less memory and time). ``"auto"`` does so for factors with
         many levels on large data.
+    subset : str, array-like of bool, optional
+        Rows to use (R's ``subset``): an expression on the columns (``"x > 0 & f != 'b'"``)
+        or a mask with one value per row.
 
     Returns
     -------
@@ -200,7 +206,16 @@ def compile_plan(
     from aurora.distributions import get_family
     from aurora.formula import parse
 
+    from aurora.compile.context import check_functions, expand_dot, subset_mask
+
     ast = parse(formula) if isinstance(formula, str) else formula
+    data = as_frame(data)
+    if any("." in t.variables for t in ast.terms if hasattr(t, "variables")):
+        resp_vars = ast.response.variables if ast.response is not None else ()
+        expanded = expand_dot(ast.text or str(ast), list(data.columns), resp_vars)
+        if expanded is not None:
+            ast = dataclasses.replace(parse(expanded), text=ast.text)
+    check_functions(ast)
     if ast.smooths or ast.random_effects:
         kinds = sorted({type(t).__name__ for t in ast.smooths + ast.random_effects})
         raise ModelSpecError(
@@ -209,9 +224,13 @@ def compile_plan(
             "parsed already and will be fitted by aurora.gam / aurora.lmer in later releases",
         )
     fam = get_family(family) if family is not None else get_family("gaussian")
-    data = as_frame(data)
     w_col, w_arr = _weights_arg(weights, data, "weights")
     o_col, o_arr = _weights_arg(offset, data, "offset")
+    if subset is not None:  # R applies subset before na.action, to weights and offset too
+        rows = subset_mask(subset, data)
+        data = data.loc[rows]
+        w_arr = None if w_arr is None else w_arr[rows]
+        o_arr = None if o_arr is None else o_arr[rows]
     variables = list(ast.variables) + [c for c in (w_col, o_col) if c]
     extra = {k: v for k, v in (("weights", w_arr), ("offset", o_arr)) if v is not None}
     frame, keep, info = prepare_frame(data, variables, extra, na_action)
@@ -226,6 +245,10 @@ def compile_plan(
     if np.any(prior < 0):
         raise DataError("negative weights are not allowed",
                         "prior weights must be >= 0 (use 0 to leave a row out)")
+    y = resp.y
+    if fam.name in ("binomial", "quasibinomial") and resp.n_trials is None and np.any(prior == 0):
+        # binomial()$initialize: rows with zero prior weight get y = 0
+        y = np.where(prior == 0, 0.0, y)
     weights_total = prior * resp.n_trials if resp.n_trials is not None else prior
 
     parametric = _r_factor_order(ast.parametric)
@@ -242,6 +265,10 @@ def compile_plan(
     off = np.zeros(n)
     for expr in offset_exprs:
         off = off + evaluate_expression(expr, frame)
+    if o_col and np.any(np.isinf(frame[o_col].to_numpy(dtype=float))):
+        from aurora.compile.frame import refuse_infinite
+
+        refuse_infinite(f"offset column {o_col!r}", frame[o_col].to_numpy(dtype=float), frame.index)
     if o_col:
         off = off + frame[o_col].to_numpy(dtype=float)
     elif o_arr is not None:
@@ -260,7 +287,7 @@ def compile_plan(
         raise DataError(f"non-finite values in model matrix column(s) {bad} "
                         "(e.g. log of a non-positive number)",
                         "transform the data so every term is finite")
-    return ModelPlan(spec, X, resp.y, weights_total, off, resp.n_trials, info,
+    return ModelPlan(spec, X, y, weights_total, off, resp.n_trials, info,
                      frame.index, resp.levels, factor_codes=codes)
 
 
@@ -273,13 +300,16 @@ def _layout(parametric, frame, levels, intercept, coded, direct):
     """
     from formulaic import model_matrix
 
+    from aurora.compile.context import r_context
+
     # R codes ordered factors with orthogonal polynomial contrasts (names t.L, t.Q, ...)
     ordered = frozenset(c for c in levels if frame[c].cat.ordered)
     kept = [t for i, t in enumerate(parametric) if i not in coded and i not in direct]
     rhs = " + ".join(["1" if intercept else "0"] + [_python_term(t, ordered) for t in kept])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        mm = model_matrix(rhs, frame, ensure_full_rank=True, na_action="ignore")
+        mm = model_matrix(rhs, frame, ensure_full_rank=True, na_action="ignore",
+                          context=r_context())
     fspec = mm.model_spec
     r_text = {normalise_factor(_py_factor(f, ordered)): f for t in parametric for f in t.factors}
     flevels = {normalise_factor(_py_factor(f, ordered)): levels.get(f, ())

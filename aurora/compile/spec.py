@@ -18,18 +18,29 @@ __all__ = ["ModelSpec", "evaluate_expression"]
 def evaluate_expression(py_expr: str, frame: pd.DataFrame) -> np.ndarray:
     """Evaluate one R-style expression (already in Python spelling) on ``frame``.
 
-    Plain column names are read directly; anything else goes through formulaic so the
-    same functions (``log``, ``sqrt``, ``I()``...) are available as in terms.
+    Plain column names are read directly; anything else is evaluated with R's functions
+    (:func:`aurora.compile.context.r_context`), the same as in terms.
     """
     if py_expr in frame.columns:
         col = frame[py_expr]
         if isinstance(col.dtype, pd.CategoricalDtype):
             raise DataError(f"{py_expr!r} is a factor; a numeric column is needed here")
         return col.to_numpy(dtype=float)
-    from formulaic import model_matrix
+    from aurora.compile.context import evaluate_python
 
-    mm = model_matrix(f"0 + I({py_expr})", frame, ensure_full_rank=False, na_action="ignore")
-    return np.asarray(mm, dtype=float).ravel()
+    with np.errstate(all="ignore"):
+        value = evaluate_python(py_expr, frame)
+    arr = np.asarray(value.to_numpy() if isinstance(value, pd.Series) else value)
+    if arr.dtype == bool:
+        arr = arr.astype(float)
+    try:
+        arr = np.asarray(arr, dtype=float)
+    except (TypeError, ValueError):
+        raise DataError(f"{py_expr!r} does not give numbers",
+                        "use a numeric expression here") from None
+    if arr.ndim == 0:
+        arr = np.full(len(frame), float(arr))
+    return arr.ravel()
 
 
 @dataclass(frozen=True)
@@ -121,7 +132,15 @@ class ModelSpec:
             err = UnknownVariableError(missing[0], [str(c) for c in data.columns])
             err.names = tuple(missing)
             raise err
+        from aurora.compile.frame import numeric_time, refuse_infinite
+
         frame = data.loc[:, needed].copy()
+        for name in needed:
+            frame[name] = numeric_time(frame[name])
+            col = frame[name]
+            if pd.api.types.is_numeric_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype):
+                refuse_infinite(f"column {name!r} of newdata",
+                                col.to_numpy(dtype=float, na_value=np.nan), frame.index)
         for name, seen in self.numeric_factor_values.items():
             vals = pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float)
             new = sorted(set(vals[np.isfinite(vals)].tolist()) - set(seen))
@@ -165,7 +184,9 @@ class ModelSpec:
         n = len(frame)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            mm = self.formulaic_spec.get_model_matrix(frame, na_action="ignore")
+            from aurora.compile.context import r_context
+
+            mm = self.formulaic_spec.get_model_matrix(frame, na_action="ignore", context=r_context())
         dense = np.asarray(mm, dtype=float)
         if not self.coded_factors and not self.direct_columns:
             X = dense
@@ -179,6 +200,12 @@ class ModelSpec:
                 rows = np.where(codes >= 1)[0]
                 X[rows, np.asarray(cf.columns)[codes[rows] - 1]] = 1.0
                 X[codes < 0] = np.nan  # missing factor value
+        # a row with a missing value in any variable the terms read predicts NA, as R's
+        # predict (na.pass): never the baseline level of a factor
+        missing = frame.isna().any(axis=1).to_numpy() if frame.shape[1] else np.zeros(n, bool)
+        if missing.any():
+            X = np.array(X, dtype=float, copy=True)
+            X[missing] = np.nan
         if X.shape != (n, len(self.column_names)):  # pragma: no cover - defensive
             raise DataError("new data produced a model matrix of the wrong shape "
                             f"{X.shape}; expected ({n}, {len(self.column_names)})")

@@ -11,22 +11,165 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-__all__ = ["to_python", "r_column_name", "normalise_factor", "NumericLevels", "split_top_level"]
+__all__ = ["to_python", "tokenize", "function_calls", "r_column_name", "normalise_factor", "NumericLevels", "split_top_level"]
 
 _CONTRASTS = {"sum": "contr.sum", "treatment": "contr.treatment", "helmert": "contr.helmert",
               "poly": "contr.poly"}
-_CALL_C = re.compile(r"\bC\(\s*(?P<arg>[^,()]+)\s*,\s*(?P<con>[A-Za-z_.]+)\s*\)")
 
 
-def _replace_outside_strings(text: str, old: str, new: str) -> str:
-    out, quote = [], None
-    i = 0
+# R spellings of functions whose names are not Python identifiers
+_FUNCTION_NAMES = {"as.factor": "as_factor", "as.numeric": "as_numeric", "as.integer": "as_numeric",
+                   "as.double": "as_numeric", "as.logical": "as_logical"}
+_CONSTANTS = {"TRUE": "True", "FALSE": "False", "T": "True", "F": "False", "pi": "pi"}
+_TOKEN = re.compile(r"""
+    (?P<string>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')
+  | (?P<backtick>`(?:[^`\\]|\\.)+`)
+  | (?P<number>0[xX][0-9a-fA-F]+L?|(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?L?)
+  | (?P<name>(?:[^\W\d_]|\.(?![0-9]))[\w.]*)
+  | (?P<op>%[^%\s]*%|==|!=|<=|>=|&&|\|\||\*\*|[-+*/^<>!&|(),=\[\]:~])
+  | (?P<space>\s+)
+""", re.VERBOSE)
+
+
+def tokenize(expr: str) -> list[tuple[str, str, int]]:
+    """Split R expression text into ``(kind, text, offset)`` tokens.
+
+    Examples
+    --------
+    >>> [t[1] for t in tokenize("log(x, base = 10)")]
+    ['log', '(', 'x', ',', 'base', '=', '10', ')']
+    """
+    out, pos = [], 0
+    while pos < len(expr):
+        m = _TOKEN.match(expr, pos)
+        if m is None:
+            out.append(("op", expr[pos], pos))
+            pos += 1
+            continue
+        if m.lastgroup != "space":
+            out.append((m.lastgroup, m.group(), pos))
+        pos = m.end()
+    return out
+
+
+def function_calls(expr: str) -> list[tuple[str, int]]:
+    """Names of the functions called in ``expr``, with their offsets.
+
+    Examples
+    --------
+    >>> function_calls("log(x + 1) + foo(z)")
+    [('log', 0), ('foo', 13)]
+    """
+    toks = tokenize(expr)
+    return [(t[1], t[2]) for i, t in enumerate(toks)
+            if t[0] == "name" and i + 1 < len(toks) and toks[i + 1][1] == "("]
+
+
+def to_python(expr: str) -> str:
+    """Return the Python spelling (for formulaic) of an R expression.
+
+    R's ``^`` is power, ``TRUE``/``FALSE`` are Python's, function names and argument
+    names with dots (``as.factor``, ``Boundary.knots``) get underscores, ``!`` is ``~``,
+    and column names that are not Python identifiers are quoted with backticks.
+
+    Examples
+    --------
+    >>> to_python("I(x^2)")
+    'I(x ** 2)'
+    >>> to_python("C(f, sum)")
+    'C(f, contr.sum)'
+    >>> to_python('as.factor(x.1) + ns(x, Boundary.knots = c(0, 1))')
+    'as_factor(`x.1`) + ns(x, Boundary_knots=c(0, 1))'
+    >>> to_python('ifelse(a > 1 & !b == 2, 1, 0)')
+    'ifelse((a > 1) & (~(b == 2)), 1, 0)'
+    """
+    toks = tokenize(expr)
+    out: list[str] = []
+    depth_call: list[str] = []  # the function name of each open parenthesis ("" for grouping)
+    for i, (kind, text, _) in enumerate(toks):
+        nxt = toks[i + 1][1] if i + 1 < len(toks) else ""
+        prev = toks[i - 1][1] if i else ""
+        if kind == "name":
+            if nxt == "(":
+                out.append(_FUNCTION_NAMES.get(text, text))
+            elif nxt == "=" and depth_call and depth_call[-1]:
+                out.append(text.replace(".", "_") + "=")
+                continue
+            elif text in _CONSTANTS:
+                out.append(_CONSTANTS[text])
+            elif (depth_call and depth_call[-1] == "C" and prev == ","
+                  and text in _CONTRASTS):
+                out.append(_CONTRASTS[text])
+            elif text.isidentifier():
+                out.append(text)
+            else:
+                out.append(f"`{text}`")
+        elif kind == "op":
+            if text == "(":
+                depth_call.append(prev if toks[i - 1][0] == "name" and i else "")
+                out.append("(")
+            elif text == ")":
+                if depth_call:
+                    depth_call.pop()
+                out.append(")")
+            elif text == "=":
+                continue  # already attached to its keyword
+            elif text in ("^", "**"):
+                out.append(" ** ")
+            elif text == "!":
+                out.append("~")
+            elif text in ("&&", "||"):
+                out.append(f" {text[0]} ")
+            elif text == ",":
+                out.append(", ")
+            elif text in ("-", "+") and (not out or prev in ("(", ",", "=") or
+                                         (toks[i - 1][0] == "op" and prev not in (")", "]"))):
+                out.append(text)  # unary
+            elif text in ("[", "]"):
+                out.append(text)
+            else:
+                out.append(f" {text} ")
+        elif kind == "number":
+            out.append(text[:-1] if text.endswith("L") else text)
+        else:
+            out.append(text)
+    return _logical_precedence("".join(out).replace("  ", " "))
+
+
+def _top_level_split(text: str, seps: str) -> list[tuple[str, str]]:
+    """Split at single-character separators outside brackets, quotes and backticks;
+    returns ``(separator_before, segment)`` pairs."""
+    parts, depth, quote, cur, sep = [], 0, None, [], ""
+    for ch in text:
+        if quote:
+            cur.append(ch)
+            quote = None if ch == quote else quote
+            continue
+        if ch in "'\"`":
+            quote = ch
+        elif ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        if depth == 0 and ch in seps:
+            parts.append((sep, "".join(cur)))
+            cur, sep = [], ch
+            continue
+        cur.append(ch)
+    parts.append((sep, "".join(cur)))
+    return parts
+
+
+def _logical_precedence(text: str) -> str:
+    """Give R's precedence to Python text: in R, ``&``/``|`` bind looser than comparisons
+    and ``!`` looser than comparisons too, unlike Python's ``&``, ``|`` and ``~``."""
+    out, i, quote = [], 0, None
+    # first the contents of every bracket, recursively
     while i < len(text):
         ch = text[i]
         if quote:
             out.append(ch)
-            if ch == quote:
-                quote = None
+            quote = None if ch == quote else quote
             i += 1
             continue
         if ch in "'\"`":
@@ -34,34 +177,42 @@ def _replace_outside_strings(text: str, old: str, new: str) -> str:
             out.append(ch)
             i += 1
             continue
-        if text.startswith(old, i):
-            out.append(new)
-            i += len(old)
+        if ch in "([":
+            close = ")" if ch == "(" else "]"
+            depth, j, q = 0, i, None
+            while j < len(text):
+                c = text[j]
+                if q:
+                    q = None if c == q else q
+                elif c in "'\"`":
+                    q = c
+                elif c in "([":
+                    depth += 1
+                elif c in ")]":
+                    depth -= 1
+                    if depth == 0:
+                        break
+                j += 1
+            inner = ", ".join(_logical_precedence(seg.strip())
+                              for _, seg in _top_level_split(text[i + 1:j], ","))
+            out.append(ch + inner + close)
+            i = j + 1
             continue
         out.append(ch)
         i += 1
-    return "".join(out)
+    text = "".join(out)
+    segments = _top_level_split(text, "&|")
+    if len(segments) == 1:
+        return _negation(text)
+    return "".join((f" {sep} " if sep else "") + f"({_negation(seg.strip())})"
+                   for sep, seg in segments)
 
 
-def to_python(expr: str) -> str:
-    """Return the formulaic (Python) spelling of an R expression.
-
-    Examples
-    --------
-    >>> to_python("I(x^2)")
-    'I(x**2)'
-    >>> to_python("C(f, sum)")
-    'C(f, contr.sum)'
-    """
-    text = _replace_outside_strings(expr, "^", "**")
-    text = re.sub(r"\bTRUE\b", "True", text)
-    text = re.sub(r"\bFALSE\b", "False", text)
-
-    def fix_contrast(m: re.Match[str]) -> str:
-        con = _CONTRASTS.get(m.group("con"), m.group("con"))
-        return f"C({m.group('arg').strip()}, {con})"
-
-    return _CALL_C.sub(fix_contrast, text)
+def _negation(text: str) -> str:
+    text = text.strip()
+    if text.startswith("~") and not text[1:].strip().startswith("("):
+        return f"~({_negation(text[1:])})"
+    return text
 
 
 @lru_cache(maxsize=4096)

@@ -107,7 +107,7 @@ def _f(model: Any, typ: int) -> AnovaTable:
     if lm:
         error_ss = float(model.deviance)
     else:
-        error_ss = float(np.nansum(model.residuals("pearson") ** 2))
+        error_ss = float(np.nansum(model._residuals("pearson") ** 2))
     disp = error_ss / df_res
     ss, dfs = [], []
     if lm and typ == 3 and model.plan.spec.has_intercept:

@@ -139,17 +139,33 @@ class GLMResult:
         return pd.DataFrame({_pct(a): lo, _pct(1 - a): hi})
 
     # ------------------------------------------------------------------ fit summaries
+    def _rows(self, values: np.ndarray, name: str | None = None) -> pd.Series:
+        """Per-row values as a Series on the data's row labels; under
+        ``na_action="exclude"`` padded with NaN at the omitted rows (R's ``naresid``)."""
+        s = pd.Series(np.asarray(values, dtype=float), index=self.plan.row_index, name=name)
+        info = self.plan.frame
+        if info.exclude:
+            s = s.reindex(info.input_index)
+        return s
+
+    def _rows_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """A per-row DataFrame on the data's row labels (padded under ``na.exclude``)."""
+        frame = frame.set_axis(self.plan.row_index, axis=0)
+        info = self.plan.frame
+        return frame.reindex(info.input_index) if info.exclude else frame
+
     @property
-    def fitted(self) -> np.ndarray:
-        """Fitted means (response scale)."""
-        return self.estimates.irls.mu
+    def fitted(self) -> pd.Series:
+        """Fitted means (response scale), a Series on the data's row labels (R's
+        ``fitted()``; NaN at omitted rows under ``na_action="exclude"``)."""
+        return self._rows(self.estimates.irls.mu, "fitted")
 
     fittedvalues = fitted
 
     @property
-    def linear_predictors(self) -> np.ndarray:
-        """eta, offset included."""
-        return self.estimates.irls.eta
+    def linear_predictors(self) -> pd.Series:
+        """eta, offset included (R's ``fit$linear.predictors``: the rows used)."""
+        return pd.Series(self.estimates.irls.eta, index=self.plan.row_index, name="eta")
 
     @property
     def y(self) -> np.ndarray:
@@ -214,7 +230,7 @@ class GLMResult:
 
     @cached_property
     def _family_aic(self) -> float:
-        return float(self.family.aic(self.y, self.fitted, self.prior_weights, self.deviance,
+        return float(self.family.aic(self.y, self.estimates.irls.mu, self.prior_weights, self.deviance,
                                      n_trials=self.plan.n_trials))
 
     @property
@@ -243,29 +259,42 @@ class GLMResult:
         return -2 * self.loglik + np.log(self.plan.nobs) * self.loglik_df
 
     # ------------------------------------------------------------------ residuals
-    def residuals(self, type: str = "deviance") -> np.ndarray:
-        """Residuals of the given type (R's ``residuals.glm``).
+    def residuals(self, type: str = "deviance") -> pd.Series:
+        """Residuals of the given type (R's ``residuals.glm``), a Series on the data's
+        row labels (NaN at omitted rows under ``na_action="exclude"``).
 
         Parameters
         ----------
         type : {"deviance", "pearson", "response", "working"}
+
+        Examples
+        --------
+        >>> import aurora
+        >>> m = aurora.glm("mpg ~ wt", aurora.datasets.load("mtcars"))
+        >>> m.residuals("response").index[0]
+        'Mazda RX4'
         """
-        y, mu, w = self.y, self.fitted, self.prior_weights
+        return self._rows(self._residuals(type), type)
+
+    def _residuals(self, type: str = "deviance") -> np.ndarray:
+        """Residuals of the rows used in the fit, as an array (what summaries use)."""
+        y, mu, w = self.y, self.estimates.irls.mu, self.prior_weights
         if type == "response":
             return y - mu
         if type == "working":
             return self.estimates.irls.working_residuals
-        if type == "pearson":
-            var = np.asarray(self.family.variance(mu), dtype=float)
-            return (y - mu) * np.sqrt(w) / np.sqrt(var)
-        if type == "deviance":
-            d = np.asarray(self.family.deviance_residuals(y, mu, w), dtype=float)
-            return np.sign(y - mu) * np.sqrt(np.maximum(d, 0))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if type == "pearson":
+                var = np.asarray(self.family.variance(mu), dtype=float)
+                return (y - mu) * np.sqrt(w) / np.sqrt(var)
+            if type == "deviance":
+                d = np.asarray(self.family.deviance_residuals(y, mu, w), dtype=float)
+                return np.sign(y - mu) * np.sqrt(np.maximum(d, 0))
         raise DataError(f"unknown residual type {type!r}",
                         "use 'deviance', 'pearson', 'response' or 'working'")
 
     @property
-    def resid_deviance(self) -> np.ndarray:
+    def resid_deviance(self) -> pd.Series:
         return self.residuals("deviance")
 
     # ------------------------------------------------------------------ inference helpers
@@ -275,12 +304,18 @@ class GLMResult:
         Returns
         -------
         DataFrame
-            Columns ``hat``, ``cooks_d``, ``rstandard``, ``rstudent``, ``sigma`` and one
-            ``dfb_<coef>`` column per estimable coefficient (R's ``dfbetas``).
+            Indexed by the data's row labels (rows with zero prior weight left out, as R;
+            omitted rows as NaN under ``na_action="exclude"``). Columns ``hat``,
+            ``cooks_d``, ``rstandard``, ``rstudent``, ``sigma`` and one ``dfb_<coef>``
+            column per estimable coefficient (R's ``dfbetas``).
         """
         from aurora.models._influence import glm_influence
 
-        return glm_influence(self)
+        infl = glm_influence(self)
+        info = self.plan.frame
+        if info.exclude:  # na.exclude: NaN rows at the omitted rows, in the data's order
+            infl = infl.reindex(info.input_index)
+        return infl
 
     def summary(self):
         """An R-style summary (``summary.glm``); ``str()`` gives the report."""

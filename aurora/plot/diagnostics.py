@@ -71,13 +71,13 @@ def diagnostic_data(result: Any) -> DiagnosticData:
     hat = infl["hat"].to_numpy(dtype=float)
     disp = float(result.scale)
     with np.errstate(divide="ignore", invalid="ignore"):
-        pear = result.residuals("pearson")[keep] / np.sqrt(disp * (1 - hat))
+        pear = result._residuals("pearson")[keep] / np.sqrt(disp * (1 - hat))
     rs = infl["rstandard"].to_numpy(dtype=float)
     inf = hat >= 1.0  # R's dropInf
     rs, pear = np.where(inf, np.nan, rs), np.where(inf, np.nan, pear)
     labels = np.asarray([str(v) for v in result.plan.row_index])
     return DiagnosticData(labels[keep], np.asarray(result.linear_predictors)[keep],
-                          result.residuals("deviance")[keep], rs, pear, hat,
+                          result._residuals("deviance")[keep], rs, pear, hat,
                           infl["cooks_d"].to_numpy(dtype=float), int(result.rank))
 
 
