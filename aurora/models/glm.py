@@ -122,8 +122,25 @@ class GLMResult:
             p = 2 * stats.norm.sf(np.abs(t))
         return pd.Series(p, index=self.tvalues.index, name="p")
 
-    def conf_int(self, level: float = 0.95) -> pd.DataFrame:
-        """Wald confidence intervals (R's ``confint.default``: normal quantiles).
+    def conf_int(self, level: float = 0.95, method: str = "profile",
+                 parm: Any = None) -> pd.DataFrame:
+        """Confidence intervals for the coefficients (R's ``confint``).
+
+        Parameters
+        ----------
+        level : float
+        method : {"profile", "Wald"}
+            ``"profile"``: profile likelihood, as R's ``confint(fit)`` (MASS's
+            ``profile.glm``; see :mod:`aurora.inference.profile`). ``"Wald"``: estimate
+            +/- normal quantile x standard error, as R's ``confint.default(fit)``.
+        parm : str, int or sequence of them, optional
+            Coefficients to report (default all).
+
+        Returns
+        -------
+        DataFrame
+            Indexed by coefficient, columns ``2.5 %`` and ``97.5 %`` (for ``level=0.9``:
+            ``5 %``, ``95 %``); NaN rows for aliased coefficients (R's NA).
 
         Examples
         --------
@@ -131,12 +148,21 @@ class GLMResult:
         >>> m = aurora.glm("mpg ~ wt", aurora.datasets.load("mtcars"))
         >>> list(m.conf_int().columns)
         ['2.5 %', '97.5 %']
+        >>> m.conf_int(method="Wald").round(3).loc["wt"].tolist()
+        [-6.44, -4.249]
         """
+        from aurora.inference.profile import (check_level, confint_profile, parm_indices,
+                                              resolve_ci_method)
+
+        if resolve_ci_method(method) == "profile":
+            return confint_profile(self, level, parm)
+        check_level(level)
         a = (1 - level) / 2
         q = stats.norm.ppf(1 - a)
         lo = self.params - q * self.bse
         hi = self.params + q * self.bse
-        return pd.DataFrame({_pct(a): lo, _pct(1 - a): hi})
+        ci = pd.DataFrame({_pct(a): lo, _pct(1 - a): hi})
+        return ci if parm is None else ci.iloc[parm_indices(list(self.column_names), parm)]
 
     # ------------------------------------------------------------------ fit summaries
     def _rows(self, values: np.ndarray, name: str | None = None) -> pd.Series:
