@@ -30,9 +30,12 @@ def load_csv(name: str) -> pd.DataFrame:
 
 
 def _ordered(frame: pd.DataFrame, case: dict) -> pd.DataFrame:
-    """Columns R used as ordered factors (the CSV keeps labels; the JSON the level order)."""
+    """Columns R used as ordered factors (the CSV keeps labels; the JSON the level order)
+    and date-times (UTC text in the CSV; POSIXct in R)."""
     for col, levels in (case.get("ordered") or {}).items():
         frame[col] = pd.Categorical(frame[col].astype(str), categories=levels, ordered=True)
+    for col in case.get("datetime_columns") or ():
+        frame[col] = pd.to_datetime(frame[col], utc=True)
     return frame
 
 
@@ -44,8 +47,11 @@ def case_data(case: dict) -> pd.DataFrame:
     return _ordered(load_csv(case["data"]), case)
 
 
-def case_newdata(case: dict) -> pd.DataFrame:
-    new = _ordered(load_csv(case["predict"]["newdata"]), case)
+def case_newdata(case: dict, which: str | None = None) -> pd.DataFrame:
+    """The new data R predicted on: ``case["predict"]["newdata"]``, or with
+    ``which="newdata_na"`` the extra new data with missing values (empty cells: NaN)."""
+    file = case["predict"]["newdata"] if which is None else case["predict"][which]["newdata"]
+    new = _ordered(load_csv(file), case)
     if case["dataset"]:
         import aurora
 
@@ -72,13 +78,32 @@ def case_family(case: dict):
     return get_family(fam, link=link_obj)
 
 
+def case_glm_args(case: dict, data: pd.DataFrame) -> dict:
+    """glm's other arguments of a case, as aurora.glm keywords (only those the case uses):
+    ``subset`` (an expression string, or a boolean mask from ``subset_column``),
+    ``na_action``, ``control`` and ``start``."""
+    kwargs: dict = {}
+    if case.get("subset") is not None:
+        kwargs["subset"] = case["subset"]
+    if case.get("subset_column") is not None:
+        kwargs["subset"] = data[case["subset_column"]].to_numpy(dtype=bool)
+    if case.get("na_action") is not None:
+        kwargs["na_action"] = case["na_action"]
+    if case.get("control") is not None:
+        kwargs["control"] = dict(case["control"])
+    if case.get("start") is not None:
+        kwargs["start"] = list(case["start"])
+    return kwargs
+
+
 @lru_cache(maxsize=None)
 def fit_case(name: str, engine: str = "numpy", factor_coding: str = "auto"):
     import aurora
 
     case = case_by_name(name)
+    data = case_data(case)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return aurora.glm(case["formula"], case_data(case), family=case_family(case),
+        return aurora.glm(case["formula"], data, family=case_family(case),
                           weights=case["weights"], offset=case["offset"], engine=engine,
-                          factor_coding=factor_coding)
+                          factor_coding=factor_coding, **case_glm_args(case, data))

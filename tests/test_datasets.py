@@ -10,7 +10,12 @@ import pytest
 from aurora import datasets
 from aurora.errors import AuroraError, UnknownNameError
 
-EXPECTED = ["InsectSprays", "dobson", "mtcars", "quine", "warpbreaks"]
+EXPECTED = [
+    "InsectSprays", "PlantGrowth", "ToothGrowth", "airquality", "birthwt", "dobson",
+    "mtcars", "quine", "trees", "warpbreaks",
+]
+# R's NA counts per column, where a dataset has any
+MISSING = {"airquality": {"Ozone": 37, "Solar.R": 7}}
 
 
 def _meta(name: str) -> dict:
@@ -33,7 +38,8 @@ def test_load_matches_metadata(name: str) -> None:
     assert isinstance(df, pd.DataFrame)
     assert df.shape == (meta["n_rows"], meta["n_cols"])
     assert list(df.columns) == meta["columns"]
-    assert not df.isna().any().any()
+    n_missing = {col: int(k) for col, k in df.isna().sum().items() if k}
+    assert n_missing == MISSING.get(name, {})
     for col, kind in meta["types"].items():
         if kind == "factor":
             assert isinstance(df[col].dtype, pd.CategoricalDtype)
@@ -42,7 +48,9 @@ def test_load_matches_metadata(name: str) -> None:
         elif kind == "double":
             assert df[col].dtype == "float64"
         elif kind == "integer":
-            assert df[col].dtype == "int64"
+            # NaN needs a float column; whole numbers either way
+            assert df[col].dtype == ("float64" if col in n_missing else "int64")
+            assert (df[col].dropna() % 1 == 0).all()
 
 
 @pytest.mark.parametrize(
@@ -55,6 +63,8 @@ def test_load_matches_metadata(name: str) -> None:
         ("quine", "Lrn", ["AL", "SL"]),
         ("dobson", "outcome", ["1", "2", "3"]),
         ("dobson", "treatment", ["1", "2", "3"]),
+        ("ToothGrowth", "supp", ["OJ", "VC"]),
+        ("PlantGrowth", "group", ["ctrl", "trt1", "trt2"]),
     ],
 )
 def test_factor_levels_in_r_order(name: str, column: str, levels: list[str]) -> None:
@@ -73,6 +83,20 @@ def test_known_values() -> None:
     assert datasets.load("InsectSprays")["count"].sum() == pytest.approx(684)
     assert datasets.load("warpbreaks")["breaks"].sum() == pytest.approx(1520)
     assert datasets.load("quine")["Days"].sum() == 2403
+    birthwt = datasets.load("birthwt")
+    assert birthwt.shape == (189, 10)
+    assert birthwt["low"].sum() == 59
+    assert sorted(birthwt["race"].unique()) == [1, 2, 3]
+    trees = datasets.load("trees")
+    assert trees.loc[0, ["Girth", "Height", "Volume"]].tolist() == [8.3, 70.0, 10.3]
+    tooth = datasets.load("ToothGrowth")
+    assert sorted(tooth["dose"].unique()) == [0.5, 1.0, 2.0]
+    assert tooth["len"].sum() == pytest.approx(1128.8)
+    assert datasets.load("PlantGrowth")["weight"].sum() == pytest.approx(152.19)
+    air = datasets.load("airquality")
+    assert air.loc[0, ["Ozone", "Solar.R", "Wind", "Temp", "Month", "Day"]].tolist() == [
+        41.0, 190.0, 7.4, 67, 5, 1]
+    assert air["Ozone"].isna().sum() == 37 and air["Ozone"].sum() == 4887
 
 
 def test_load_returns_fresh_copy() -> None:

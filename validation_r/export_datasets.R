@@ -6,6 +6,7 @@
 # For each dataset this writes <name>.csv (factor columns as their labels, no row
 # names; mtcars' row names become the column `model`) and <name>.json with the
 # metadata that aurora.datasets.load() uses to rebuild factors in R's level order.
+# Missing values are written as NA (airquality); their integer columns load as float64.
 
 suppressPackageStartupMessages({
   library(jsonlite)
@@ -23,6 +24,9 @@ dobson <- data.frame(
 
 mtcars_df <- cbind(model = rownames(mtcars), mtcars, stringsAsFactors = FALSE)
 rownames(mtcars_df) <- NULL
+
+birthwt_df <- MASS::birthwt
+rownames(birthwt_df) <- NULL
 
 datasets <- list(
   mtcars = list(
@@ -70,6 +74,56 @@ datasets <- list(
     description = paste(
       "Nine counts cross-classified by a three-level outcome and a three-level",
       "treatment, the Poisson regression example from R's glm help page."
+    )
+  ),
+  birthwt = list(
+    data = birthwt_df,
+    title = "Risk Factors Associated with Low Infant Birth Weight",
+    source = "R package MASS, dataset birthwt",
+    description = paste(
+      "189 births at Baystate Medical Center, Springfield, Mass. (1986): low birth",
+      "weight indicator `low`, mother's age, weight `lwt`, race (1 = white,",
+      "2 = black, 3 = other, an integer code as in R), smoking, previous premature",
+      "labours `ptl`, hypertension `ht`, uterine irritability `ui`, physician visits",
+      "`ftv` and birth weight `bwt` in grams. R's row names (study ids) are dropped."
+    )
+  ),
+  trees = list(
+    data = trees,
+    title = "Diameter, Height and Volume for Black Cherry Trees",
+    source = "R package datasets, dataset trees",
+    description = paste(
+      "Girth (diameter in inches at 4 ft 6 in), height (ft) and volume of timber",
+      "(cubic ft) of 31 felled black cherry trees."
+    )
+  ),
+  ToothGrowth = list(
+    data = ToothGrowth,
+    title = "The Effect of Vitamin C on Tooth Growth in Guinea Pigs",
+    source = "R package datasets, dataset ToothGrowth",
+    description = paste(
+      "Length of odontoblasts in 60 guinea pigs given vitamin C at three doses",
+      "(0.5, 1 and 2 mg/day, the number `dose`) by one of two delivery methods",
+      "`supp` (OJ = orange juice, VC = ascorbic acid)."
+    )
+  ),
+  PlantGrowth = list(
+    data = PlantGrowth,
+    title = "Results from an Experiment on Plant Growth",
+    source = "R package datasets, dataset PlantGrowth",
+    description = paste(
+      "Dried weight of 30 plants under a control and two treatment conditions",
+      "(`group`: ctrl, trt1, trt2)."
+    )
+  ),
+  airquality = list(
+    data = airquality,
+    title = "New York Air Quality Measurements",
+    source = "R package datasets, dataset airquality",
+    description = paste(
+      "Daily ozone (ppb), solar radiation `Solar.R`, wind (mph) and temperature (F)",
+      "in New York, May to September 1973. `Ozone` and `Solar.R` have missing",
+      "values (NA in R; NaN here, so those integer columns load as float64)."
     )
   )
 )

@@ -16,6 +16,7 @@ suppressPackageStartupMessages({
   library(MASS)     # glm.nb, negative.binomial (anova.negbin needs it attached)
   library(car)      # Anova, linearHypothesis
   library(statmod)  # rinvgauss
+  library(splines)  # ns, bs in formulas
 })
 
 # ASCII quotes in printed summaries (the significance legend), whatever the locale.
@@ -26,7 +27,9 @@ set.seed(SEED)
 data_dir <- file.path("validation_r", "data")
 out_json <- file.path("validation_r", "glm_reference.json")
 dir.create(data_dir, recursive = TRUE, showWarnings = FALSE)
-unlink(list.files(data_dir, pattern = "\\.csv$", full.names = TRUE))
+# The CSVs are overwritten, not cleared first: other scripts write their own files
+# (influence_*, profile_*, printing_*) into the same folder. Delete the files of a case
+# that is removed from this script by hand.
 
 # ---------------------------------------------------------------------------
 # CSV helpers
@@ -40,16 +43,23 @@ fmt_num <- function(x) {
   s
 }
 
-write_data <- function(df, file) {
+# Date-times (POSIXct) are written as UTC text "2024-01-02 03:04:05" (whole seconds) and
+# read back as POSIXct; `na` is how a missing label is written ("" for an empty cell).
+write_data <- function(df, file, na = "NA") {
   out <- df
   is_chr <- vapply(df, function(v) is.factor(v) || is.character(v), logical(1))
+  is_dt <- vapply(df, function(v) inherits(v, "POSIXct"), logical(1))
   for (j in seq_along(df)) {
     v <- df[[j]]
-    out[[j]] <- if (is_chr[j]) as.character(v) else if (is.double(v)) fmt_num(v) else as.character(v)
+    out[[j]] <- if (is_dt[j]) format(v, "%Y-%m-%d %H:%M:%S", tz = "UTC")
+      else if (is_chr[j]) as.character(v) else if (is.double(v)) fmt_num(v) else as.character(v)
   }
   path <- file.path(data_dir, file)
-  write.table(out, path, sep = ",", row.names = FALSE, quote = which(is_chr), qmethod = "double")
-  read.csv(path, stringsAsFactors = TRUE)
+  write.table(out, path, sep = ",", row.names = FALSE, quote = which(is_chr), qmethod = "double",
+              na = na)
+  back <- read.csv(path, stringsAsFactors = TRUE, na.strings = unique(c("NA", na)))
+  for (j in which(is_dt)) back[[j]] <- as.POSIXct(as.character(back[[j]]), tz = "UTC")
+  back
 }
 
 levs <- function(k) LETTERS[seq_len(k)]
@@ -80,10 +90,12 @@ scalar <- function(x) if (is.null(x) || length(x) == 0 || is.na(x[1])) NA else u
 empty_obj <- function() setNames(list(), character(0))
 
 # Fit with a call that prints cleanly in summary(): glm(formula = ..., family = ..., data = data, ...)
-fit_glm <- function(formula, family, data, weights = NULL, offset = NULL) {
+# `glm_args`: further arguments as R code, e.g. c(subset = "cyl != 6", na.action = "na.exclude").
+fit_glm <- function(formula, family, data, weights = NULL, offset = NULL, glm_args = NULL) {
   args <- c(formula, paste0("family = ", family), "data = data")
   if (!is.null(weights)) args <- c(args, paste0("weights = ", weights))
   if (!is.null(offset)) args <- c(args, paste0("offset = ", offset))
+  if (length(glm_args)) args <- c(args, paste0(names(glm_args), " = ", glm_args))
   eval(parse(text = paste0("glm(", paste(args, collapse = ", "), ")")))
 }
 
@@ -107,7 +119,7 @@ capture <- function(expr) {
 
 record_case <- function(name, description, formula, family_call, data, data_file = NULL,
                         dataset = NULL, weights = NULL, offset = NULL, fitter = "glm",
-                        family_args = empty_obj(), newdata, newdata_file) {
+                        family_args = empty_obj(), newdata, newdata_file, glm_args = NULL) {
   notes <- character(0)
   safe <- function(expr, what) {
     tryCatch(expr, error = function(e) {
@@ -119,7 +131,7 @@ record_case <- function(name, description, formula, family_call, data, data_file
   }
   fitted_call <- capture(
     if (fitter == "glm.nb") fit_nb(formula, data)
-    else fit_glm(formula, family_call, data, weights, offset)
+    else fit_glm(formula, family_call, data, weights, offset, glm_args)
   )
   fit <- fitted_call$value
   all_warnings <- fitted_call$warnings
@@ -156,6 +168,9 @@ record_case <- function(name, description, formula, family_call, data, data_file
     pl <- predict(fit, newdata, type = "link", se.fit = TRUE)
     pr <- predict(fit, newdata, type = "response", se.fit = TRUE)
     pt <- predict(fit, newdata, type = "terms")
+    # its warnings repeat those of the predict() calls above
+    pts <- safe(suppressWarnings(predict(fit, newdata, type = "terms", se.fit = TRUE))$se.fit,
+                "predict terms se")
     vc <- s$cov.scaled
 
     out <- list(
@@ -219,7 +234,13 @@ record_case <- function(name, description, formula, family_call, data, data_file
         response = arr(pr$fit),
         se_response = arr(pr$se.fit),
         residual_scale = scalar(pl$residual.scale),
-        terms = lapply(setNames(seq_len(ncol(pt)), colnames(pt)), function(j) arr(pt[, j]))
+        terms = lapply(setNames(seq_len(ncol(pt)), colnames(pt)), function(j) arr(pt[, j])),
+        terms_se = if (is.null(pts)) NULL else
+          lapply(setNames(seq_len(ncol(pts)), colnames(pts)), function(j) arr(pts[, j])),
+        # predict() without new data: on the fitted rows, padded with NA at rows that
+        # na.exclude dropped (the same as linear_predictors / fitted otherwise)
+        no_newdata = list(link = arr(predict(fit, type = "link")),
+                          response = arr(predict(fit, type = "response")))
       ),
       anova_seq = anova_seq,
       summary_text = paste(capture.output(print(s)), collapse = "\n"),
@@ -245,10 +266,30 @@ record_case <- function(name, description, formula, family_call, data, data_file
 cases <- list()
 fits <- list()
 
+# glm's other arguments, recorded in the case JSON in a form Python can use:
+#   subset        an R expression as text ("cyl != 6"), passed to glm unevaluated
+#                 (subset = cyl != 6); keep it valid pandas DataFrame.eval syntax too
+#   subset_column the name of a logical column of the data (subset = keep)
+#   na_action     "exclude" for na.action = na.exclude
+#   control       list(epsilon = , maxit = ) for control = glm.control(...)
+#   start         numeric vector for start = c(...)
+#   newdata_na    extra new data with missing values (written with empty cells) for
+#                 predict.newdata_na
+# POSIXct columns of df are listed in datetime_columns.
 add_case <- function(name, description, formula, family_call, df, response_cols,
                      weights = NULL, offset = NULL, fitter = "glm",
                      family_args = empty_obj(), newdata = NULL, dataset = NULL,
-                     ordered = NULL) {
+                     ordered = NULL, subset = NULL, subset_column = NULL,
+                     na_action = NULL, control = NULL, start = NULL, newdata_na = NULL) {
+  glm_args <- c(
+    if (!is.null(subset)) c(subset = subset),
+    if (!is.null(subset_column)) c(subset = subset_column),
+    if (!is.null(na_action)) c(na.action = paste0("na.", na_action)),
+    if (!is.null(start)) c(start = paste0("c(", paste(start, collapse = ", "), ")")),
+    if (!is.null(control))
+      c(control = paste0("glm.control(", paste(names(control), "=", unlist(control),
+                                               collapse = ", "), ")"))
+  )
   if (is.null(dataset)) {
     data_file <- paste0(name, ".csv")
     data <- write_data(df, data_file)
@@ -261,7 +302,7 @@ add_case <- function(name, description, formula, family_call, df, response_cols,
     data <- df
   }
   if (is.null(newdata)) {
-    newdata <- make_new(data, setdiff(names(data), c(response_cols, weights)))
+    newdata <- make_new(data, setdiff(names(data), c(response_cols, weights, subset_column)))
   }
   newdata_file <- paste0(name, "_new.csv")
   newdata <- write_data(newdata, newdata_file)
@@ -269,8 +310,26 @@ add_case <- function(name, description, formula, family_call, df, response_cols,
   for (col in names(newdata)) if (is.factor(data[[col]]))
     newdata[[col]] <- factor(as.character(newdata[[col]]), levels = levels(data[[col]]))
   r <- record_case(name, description, formula, family_call, data, data_file, dataset,
-                   weights, offset, fitter, family_args, newdata, newdata_file)
+                   weights, offset, fitter, family_args, newdata, newdata_file, glm_args)
   if (!is.null(ordered)) r$case$ordered <- ordered
+  if (!is.null(subset)) r$case$subset <- subset
+  if (!is.null(subset_column)) r$case$subset_column <- subset_column
+  if (!is.null(na_action)) r$case$na_action <- na_action
+  if (!is.null(control)) r$case$control <- control
+  if (!is.null(start)) r$case$start <- arr(start)
+  dt_cols <- names(data)[vapply(data, function(v) inherits(v, "POSIXct"), logical(1))]
+  if (length(dt_cols)) r$case$datetime_columns <- arr(dt_cols)
+  if (!is.null(newdata_na)) {
+    na_file <- paste0(name, "_new_na.csv")
+    nd <- write_data(newdata_na, na_file, na = "")
+    for (col in names(nd)) if (is.factor(data[[col]]))
+      nd[[col]] <- factor(as.character(nd[[col]]), levels = levels(data[[col]]))
+    pl <- predict(r$fit, nd, type = "link", se.fit = TRUE)
+    pr <- predict(r$fit, nd, type = "response", se.fit = TRUE)
+    r$case$predict$newdata_na <- list(newdata = na_file, link = arr(pl$fit),
+                                      se_link = arr(pl$se.fit), response = arr(pr$fit),
+                                      se_response = arr(pr$se.fit))
+  }
   cases[[length(cases) + 1L]] <<- r$case
   fits[[name]] <<- r$fit
   invisible(r$fit)
@@ -577,6 +636,245 @@ add_case("quine_negbin", "quine (MASS): negative binomial (theta estimated) for 
          newdata = data.frame(Eth = rep(c("A", "N"), 4), Sex = rep(c("F", "F", "M", "M"), 2),
                               Age = c("F0", "F1", "F2", "F3", "F3", "F2", "F1", "F0"),
                               Lrn = rep(c("AL", "SL"), each = 4)))
+
+# ---------------------------------------------------------------------------
+# R's formula functions and glm's other arguments (issue 9). Each block fixes its own
+# seed; the term labels in the formulas are written as R deparses them, so that the
+# formula text is also the start of R's coefficient names.
+
+## 24. `.`: every other column (x1, x2, f) of a simulated frame
+set.seed(SEED + 201L)
+n <- 120
+d <- data.frame(x1 = r4(rnorm(n)), x2 = r4(runif(n)), f = fac(n, 3))
+d$y <- r4(0.5 + 0.8 * d$x1 - 1.2 * d$x2 + c(A = 0, B = 0.6, C = -0.4)[d$f] + rnorm(n, sd = 0.6))
+add_case("gaussian_dot_all", "Gaussian with y ~ . (all other columns: x1, x2 and the factor f).",
+         "y ~ .", "gaussian()", d, "y")
+
+## 25. `.` on four mtcars columns (written as a data file)
+set.seed(SEED + 202L)
+add_case("mtcars_dot", "mtcars columns mpg, cyl, disp, hp, wt: gaussian mpg ~ . (data file).",
+         "mpg ~ .", "gaussian()", mtcars[, c("mpg", "cyl", "disp", "hp", "wt")], "mpg")
+
+## 26. factor(), as.factor() on numeric codes and as.numeric() on a logical column
+set.seed(SEED + 203L)
+n <- 160
+d <- data.frame(x = r4(rnorm(n)), k = sample(1:4, n, replace = TRUE),
+                m = sample(c(2, 4, 8), n, replace = TRUE), flag = runif(n) < 0.4)
+d$y <- r4(1 + 0.5 * d$x + c(0, 0.4, -0.3, 0.8)[d$k] + 0.1 * d$m + 0.7 * d$flag +
+            rnorm(n, sd = 0.5))
+add_case("gaussian_factor_conversions",
+         "Gaussian with factor(k) and as.factor(m) on numeric codes and as.numeric() of a logical.",
+         "y ~ factor(k) + as.factor(m) + as.numeric(flag) + x", "gaussian()", d, "y",
+         newdata = data.frame(x = r4(seq(-1, 1, length.out = 8)), k = c(1:4, 4:1),
+                              m = c(2, 4, 8, 2, 4, 8, 2, 4), flag = rep(c(TRUE, FALSE), 4)))
+
+## 27. natural and B-splines given df (new data reuse the knots chosen on the data)
+set.seed(SEED + 204L)
+n <- 200
+d <- data.frame(x = r4(runif(n, 0, 10)), z = r4(runif(n, -2, 2)))
+d$y <- r4(sin(d$x / 2) + 0.5 * d$z^2 - 0.2 * d$z^3 + rnorm(n, sd = 0.3))
+add_case("gaussian_splines_df", "Gaussian with ns(x, df = 3) and bs(z, df = 5).",
+         "y ~ ns(x, df = 3) + bs(z, df = 5)", "gaussian()", d, "y")
+
+## 28. B-spline and natural spline bases with given interior knots
+set.seed(SEED + 205L)
+n <- 240
+d <- data.frame(x = r4(runif(n, 0, 10)), z = r4(runif(n, -2, 2)))
+d$y <- rpois(n, exp(0.5 + 0.6 * cos(d$x / 2) + 0.3 * d$z - 0.15 * d$z^2))
+add_case("poisson_splines_knots",
+         "Poisson with bs(x, knots = c(2.5, 5, 7.5)) and ns(z, knots = c(-1, 0, 1)).",
+         "y ~ bs(x, knots = c(2.5, 5, 7.5)) + ns(z, knots = c(-1, 0, 1))", "poisson()", d, "y")
+
+## 29. sqrt, exp, log(x, base = 10), log1p
+set.seed(SEED + 206L)
+n <- 150
+d <- data.frame(u = r4(runif(n, 0.5, 4)), v = r4(runif(n, -1, 1)), w = r4(runif(n, 0.2, 5)))
+d$y <- r4(1 + 0.8 * sqrt(d$u) - 0.5 * exp(d$v) + 1.1 * log10(d$w) + 0.3 * log1p(d$u) +
+            rnorm(n, sd = 0.3))
+add_case("gaussian_math_functions", "Gaussian with sqrt(u), exp(v), log(w, base = 10) and log1p(u).",
+         "y ~ sqrt(u) + exp(v) + log(w, base = 10) + log1p(u)", "gaussian()", d, "y")
+
+## 30. expm1, abs, sin, cos
+set.seed(SEED + 207L)
+n <- 150
+d <- data.frame(u = r4(runif(n, 0, 6)), v = r4(runif(n, -1.5, 1.5)))
+d$y <- r4(exp(0.3 + 0.2 * expm1(d$v) + 0.3 * abs(d$v) + 0.4 * sin(d$u) - 0.2 * cos(d$u)) *
+            rgamma(n, shape = 5, rate = 5))
+add_case("gamma_math_functions2", "Gamma log link with expm1(v), abs(v), sin(u) and cos(u).",
+         "y ~ expm1(v) + abs(v) + sin(u) + cos(u)", "Gamma(link = \"log\")", d, "y")
+
+## 31. pmin, pmax and a numeric ifelse
+set.seed(SEED + 208L)
+n <- 150
+d <- data.frame(u = r4(runif(n, 0.5, 4)), v = r4(runif(n, -1, 1)), w = r4(runif(n, 0.2, 2)))
+d$y <- r4(1 + 0.7 * pmin(d$u, 2) + 1.3 * pmax(d$v, 0) + 0.4 * ifelse(d$w > 1, d$u, 0) +
+            rnorm(n, sd = 0.4))
+add_case("gaussian_pmin_pmax_ifelse",
+         "Gaussian with pmin(u, 2), pmax(v, 0) and ifelse(w > 1, u, 0).",
+         "y ~ pmin(u, 2) + pmax(v, 0) + ifelse(w > 1, u, 0)", "gaussian()", d, "y")
+
+## 32. cut with a number of breaks and with a vector of breaks. R recomputes
+## cut(x, breaks = 3) on new data, so the new data include the data's min and max of x:
+## then the breaks (and R's predictions) are those of the fit.
+set.seed(SEED + 209L)
+n <- 300
+d <- data.frame(x = r4(runif(n, 0, 9)), z = r4(runif(n, 0.01, 9.99)))
+d$y <- rbinom(n, 1, plogis(-0.5 + 0.4 * (d$x > 3) + 0.5 * (d$x > 6) - 0.08 * d$z))
+add_case("binomial_cut_breaks",
+         "Binomial logit with cut(x, breaks = 3) and cut(z, breaks = c(0, 2, 5, 10)).",
+         "y ~ cut(x, breaks = 3) + cut(z, breaks = c(0, 2, 5, 10))", "binomial()", d, "y",
+         newdata = data.frame(x = c(min(d$x), 1.5, 3.2, 4.5, 6.1, 7.7, 8.8, max(d$x)),
+                              z = c(1, 1.5, 2.5, 4.9, 5.1, 7, 9.5, 0.3)))
+
+## 33. interaction(a, b) and a character-valued ifelse (a factor in the model matrix)
+set.seed(SEED + 210L)
+n <- 180
+d <- data.frame(a = fac(n, 2), b = fac(n, 3), x = r4(rnorm(n)))
+d$y <- r4(1 + 0.5 * (d$a == "B") + c(A = 0, B = 0.7, C = -0.3)[d$b] +
+            0.6 * (d$a == "B") * (d$b == "C") + 0.4 * d$x + 0.5 * (d$x > 0) + rnorm(n, sd = 0.5))
+add_case("gaussian_interaction_ifelse",
+         "Gaussian with interaction(a, b), x and ifelse(x > 0, \"pos\", \"neg\") (a character factor).",
+         "y ~ interaction(a, b) + x + ifelse(x > 0, \"pos\", \"neg\")", "gaussian()", d, "y")
+
+## 34. scale(): centred and scaled, and only centred; new data use the data's centre and scale
+set.seed(SEED + 211L)
+n <- 150
+d <- data.frame(x1 = r4(rnorm(n, 50, 10)), x2 = r4(runif(n, 100, 200)))
+d$y <- rpois(n, exp(1 + 0.3 * (d$x1 - 50) / 10 + 0.004 * (d$x2 - 150)))
+add_case("poisson_scale", "Poisson with scale(x1) and scale(x2, scale = FALSE).",
+         "y ~ scale(x1) + scale(x2, scale = FALSE)", "poisson()", d, "y")
+
+## 35. R arithmetic inside calls
+set.seed(SEED + 212L)
+n <- 150
+d <- data.frame(u = r4(runif(n, 0, 5)), v = r4(runif(n, -1, 1)))
+d$y <- r4(1 + 0.9 * log(d$u + 1) + 0.5 * (2 * d$v - 1) - 0.8 * d$v^2 + rnorm(n, sd = 0.3))
+add_case("gaussian_arithmetic_in_calls", "Gaussian with log(u + 1), I(2 * v - 1) and I(v^2).",
+         "y ~ log(u + 1) + I(2 * v - 1) + I(v^2)", "gaussian()", d, "y")
+
+## 36. a transformed response
+set.seed(SEED + 213L)
+n <- 150
+d <- data.frame(x = r4(runif(n)), f = fac(n, 3))
+d$y <- rpois(n, (2 + 2 * d$x + c(A = 0, B = 0.5, C = 1)[d$f])^2)
+add_case("gaussian_sqrt_response", "Gaussian with a transformed response: sqrt(y) ~ x + f.",
+         "sqrt(y) ~ x + f", "gaussian()", d, "y")
+
+## 37-41. real datasets with formula functions
+add_case("trees_loglog", "trees: log(Volume) ~ log(Girth) + log(Height) (gaussian).",
+         "log(Volume) ~ log(Girth) + log(Height)", "gaussian()", trees, "Volume",
+         dataset = "trees",
+         newdata = data.frame(Girth = c(8.5, 10, 11.5, 13, 14.5, 16, 17.5, 19),
+                              Height = c(64, 85, 70, 75, 80, 66, 78, 83)))
+add_case("trees_poly_raw", "trees: Volume ~ poly(Height, 2, raw = TRUE) + Girth (gaussian).",
+         "Volume ~ poly(Height, 2, raw = TRUE) + Girth", "gaussian()", trees, "Volume",
+         dataset = "trees",
+         newdata = data.frame(Girth = c(8.5, 10, 11.5, 13, 14.5, 16, 17.5, 19),
+                              Height = c(64, 85, 70, 75, 80, 66, 78, 83)))
+add_case("birthwt_binomial",
+         "birthwt (MASS): low birth weight on age, lwt, factor(race), smoke, I(ptl > 0), ht, ui.",
+         "low ~ age + lwt + factor(race) + smoke + I(ptl > 0) + ht + ui", "binomial()",
+         MASS::birthwt, "low", dataset = "birthwt",
+         newdata = data.frame(age = c(18, 22, 25, 30, 35, 20, 28, 33),
+                              lwt = c(100, 120, 130, 150, 180, 110, 140, 160),
+                              race = c(1L, 2L, 3L, 1L, 2L, 3L, 1L, 2L),
+                              smoke = c(0L, 1L, 0L, 1L, 0L, 1L, 0L, 1L),
+                              ptl = c(0L, 0L, 1L, 0L, 2L, 0L, 0L, 1L),
+                              ht = c(0L, 0L, 0L, 1L, 0L, 0L, 1L, 0L),
+                              ui = c(0L, 1L, 0L, 0L, 0L, 1L, 0L, 0L)))
+add_case("toothgrowth_factor_dose", "ToothGrowth: len ~ supp * factor(dose) (gaussian).",
+         "len ~ supp * factor(dose)", "gaussian()", ToothGrowth, "len",
+         dataset = "ToothGrowth",
+         newdata = expand.grid(supp = c("OJ", "VC"), dose = c(0.5, 1, 2),
+                               stringsAsFactors = FALSE))
+add_case("plantgrowth_relevel", "PlantGrowth: weight ~ relevel(group, ref = \"trt1\") (gaussian).",
+         "weight ~ relevel(group, ref = \"trt1\")", "gaussian()", PlantGrowth, "weight",
+         dataset = "PlantGrowth", newdata = data.frame(group = c("ctrl", "trt1", "trt2")))
+
+## 42. subset = an expression (real data)
+add_case("mtcars_subset_expr", "mtcars: gaussian mpg ~ wt + hp on the cars with cyl != 6.",
+         "mpg ~ wt + hp", "gaussian()", mtcars, "mpg", dataset = "mtcars",
+         subset = "cyl != 6",
+         newdata = data.frame(wt = c(1.6, 2.0, 2.4, 2.8, 3.2, 3.6, 4.0, 5.0),
+                              hp = c(60, 90, 110, 150, 120, 175, 200, 250)))
+
+## 43. subset = a compound expression that leaves a factor level unused (R drops it)
+set.seed(SEED + 221L)
+n <- 240
+d <- data.frame(x1 = r4(rnorm(n)), g = fac(n, 3))
+d$y <- rbinom(n, 1, plogis(0.2 + 0.8 * d$x1 + c(A = 0, B = -0.6, C = 0.5)[d$g]))
+add_case("binomial_subset_compound",
+         "Binomial logit y ~ x1 + g on the rows with (x1 > -1) & (g != \"C\"): level C unused.",
+         "y ~ x1 + g", "binomial()", d, "y", subset = "(x1 > -1) & (g != \"C\")",
+         newdata = data.frame(x1 = r4(seq(-0.8, 1.6, length.out = 8)), g = rep(c("A", "B"), 4)))
+
+## 44. subset = a logical column of the data
+set.seed(SEED + 222L)
+n <- 150
+d <- data.frame(x = r4(runif(n)), f = fac(n, 3), keep = runif(n) < 0.7)
+d$y <- r4(2 + 1.5 * d$x + c(A = 0, B = 0.4, C = -0.6)[d$f] + rnorm(n, sd = 0.5))
+add_case("gaussian_subset_column", "Gaussian y ~ x + f with subset = keep, a logical column.",
+         "y ~ x + f", "gaussian()", d, "y", subset_column = "keep")
+
+## 45. na.action = na.exclude (real data with NAs in the response and a covariate):
+## fitted, residuals, influence and predict() without new data are padded with NA
+## (hat values and dfbetas with 0: R's lm.influence) at the 42 dropped rows
+add_case("airquality_na_exclude",
+         "airquality: Gamma log Ozone ~ Solar.R + Wind + Temp with na.action = na.exclude.",
+         "Ozone ~ Solar.R + Wind + Temp", "Gamma(link = \"log\")", airquality, "Ozone",
+         dataset = "airquality", na_action = "exclude",
+         newdata = data.frame(Solar.R = c(20, 80, 150, 200, 250, 300, 120, 230),
+                              Wind = c(4, 6, 8, 10, 12, 14, 16, 9.7),
+                              Temp = c(60, 65, 70, 75, 80, 85, 90, 77)))
+
+## 46. control = glm.control(epsilon = 1e-10, maxit = 50)
+set.seed(SEED + 224L)
+n <- 150
+d <- data.frame(x1 = r4(runif(n)), x2 = r4(runif(n)))
+d$y <- r4(rgamma(n, shape = 3, rate = 3 * (0.5 + 0.4 * d$x1 + 0.3 * d$x2)))
+add_case("gamma_control", "Gamma inverse link with control = glm.control(epsilon = 1e-10, maxit = 50).",
+         "y ~ x1 + x2", "Gamma()", d, "y", control = list(epsilon = 1e-10, maxit = 50))
+
+## 47. start = c(...)
+set.seed(SEED + 225L)
+n <- 150
+d <- data.frame(x1 = r4(runif(n)), x2 = r4(rnorm(n)))
+d$y <- rpois(n, exp(1 + 0.6 * d$x1 - 0.3 * d$x2))
+add_case("poisson_start", "Poisson log link with start = c(0.5, 0, 0).",
+         "y ~ x1 + x2", "poisson()", d, "y", start = c(0.5, 0, 0))
+
+## 48. binomial with some zero prior weights, including rows with y = 1 (R's
+## binomial()$initialize sets y to 0 where the weight is 0: fit$y and the response and
+## working residuals show it)
+set.seed(SEED + 226L)
+n <- 150
+d <- data.frame(x1 = r4(rnorm(n)), w = rep(c(1, 2, 0, 1, 3, 0, 1, 1), length.out = n))
+d$y <- rbinom(n, 1, plogis(0.3 + 0.9 * d$x1))
+add_case("binomial_zero_weights", "Binomial logit on 0/1 y with prior weights, some of them zero.",
+         "y ~ x1", "binomial()", d, "y", weights = "w")
+
+## 49. a date-time covariate: R's POSIXct enters the model as seconds since the epoch
+set.seed(SEED + 227L)
+n <- 150
+t0 <- as.POSIXct("2024-01-01 00:00:00", tz = "UTC")
+d <- data.frame(t = t0 + round(runif(n, 0, 365 * 86400)), x = r4(rnorm(n)))
+d$y <- r4(2 + 1.5 * as.numeric(d$t - t0, units = "days") / 365 + 0.5 * d$x + rnorm(n, sd = 0.4))
+add_case("gaussian_datetime",
+         "Gaussian y ~ t + x with t a UTC date-time (POSIXct: seconds since the epoch).",
+         "y ~ t + x", "gaussian()", d, "y",
+         newdata = data.frame(t = t0 + c(0, 30, 90, 120, 180, 250, 300, 364) * 86400 + 3723,
+                              x = r4(seq(-1, 1, length.out = 8))))
+
+## 50. predict() on new data with a missing factor value: R predicts NA at that row
+set.seed(SEED + 228L)
+n <- 150
+d <- data.frame(x = r4(runif(n)), f = fac(n, 3))
+d$y <- rpois(n, exp(0.8 + 0.9 * d$x + c(A = 0, B = 0.4, C = -0.5)[d$f]))
+add_case("poisson_factor_newdata_na",
+         "Poisson y ~ x + f; extra new data with an empty (missing) factor cell.",
+         "y ~ x + f", "poisson()", d, "y",
+         newdata_na = data.frame(x = c(0.2, 0.5, 0.8, 0.4), f = c("A", NA, "C", "B"),
+                                 stringsAsFactors = FALSE))
 
 # ---------------------------------------------------------------------------
 # Extras: nested-model tests, car::Anova, Wald tests.

@@ -8,8 +8,9 @@ produced by ``validation_r/export_datasets.R``.
 Examples
 --------
 >>> from aurora import datasets
->>> datasets.list_datasets()
-['InsectSprays', 'dobson', 'mtcars', 'quine', 'warpbreaks']
+>>> datasets.list_datasets()  # doctest: +NORMALIZE_WHITESPACE
+['InsectSprays', 'PlantGrowth', 'ToothGrowth', 'airquality', 'birthwt', 'dobson',
+ 'mtcars', 'quine', 'trees', 'warpbreaks']
 >>> df = datasets.load("warpbreaks")
 >>> df.shape
 (54, 3)
@@ -77,8 +78,10 @@ def load(name: str) -> pd.DataFrame:
     pandas.DataFrame
         One row per observation (shape ``(n_rows, n_cols)`` from the metadata). Factor
         columns are ``pandas.Categorical`` with R's level order (ordered where R's factor
-        is ordered); R doubles are ``float64`` and R integers ``int64``. A fresh copy is
-        returned on each call, so callers may modify it.
+        is ordered); R doubles are ``float64`` and R integers ``int64``. R's ``NA`` is
+        ``NaN`` (an integer column with missing values, such as airquality's ``Ozone``,
+        is therefore ``float64``). A fresh copy is returned on each call, so callers
+        may modify it.
 
     Raises
     ------

@@ -2,6 +2,11 @@
 
 Tolerances are the issue's: coefficients 1e-6 relative, standard errors 1e-5, deviance,
 AIC and logLik 1e-7, p-values 1e-6.
+
+Vectors are compared in data-row order. Under ``na_action="exclude"`` R pads fitted
+values, residuals, influence measures and ``predict()`` without new data at the dropped
+rows (NA, JSON null, NaN here; hat values and DFBETAS with 0 as R's ``lm.influence``),
+so Aurora's results on the full data's rows compare element by element.
 """
 from __future__ import annotations
 
@@ -11,10 +16,20 @@ import pytest
 from reference import case_by_name, case_newdata, fit_case, glm_cases
 
 NAMES = [c["name"] for c in glm_cases()]
+NA_NEWDATA = [c["name"] for c in glm_cases() if "newdata_na" in c["predict"]]
 
 
 def _vec(d: dict, names: list[str]) -> np.ndarray:
     return np.array([np.nan if d.get(n) is None else d[n] for n in names], dtype=float)
+
+
+def _arr(values) -> np.ndarray:
+    """JSON vector (null = R's NA) as floats with NaN."""
+    return np.array([np.nan if v is None else v for v in values], dtype=float)
+
+
+def _absmax(values) -> float:
+    return float(np.nanmax(np.abs(_arr(values)))) if len(values) else 0.0
 
 
 def _close(actual, expected, rtol, atol=0.0, what=""):
@@ -67,11 +82,15 @@ def test_deviance_likelihood(name):
 def test_fitted_and_residuals(name):
     case = case_by_name(name)
     m = fit_case(name)
-    _close(m.fitted, case["fitted"], 1e-6, 1e-10)
-    _close(m.linear_predictors, case["linear_predictors"], 1e-6, 1e-9)
+    _close(m.fitted, _arr(case["fitted"]), 1e-6, 1e-10)
+    # R's fit$linear.predictors covers the fitted rows only, also under na.exclude
+    lp = np.asarray(m.linear_predictors, dtype=float)
+    if lp.shape != (len(case["linear_predictors"]),):
+        lp = lp[~np.isnan(lp)]
+    _close(lp, case["linear_predictors"], 1e-6, 1e-9)
     for kind in ("deviance", "pearson", "response", "working"):
-        ref = np.asarray(case["residuals"][kind], dtype=float)
-        _close(m.residuals(kind), ref, 1e-5, 1e-7 * np.max(np.abs(ref)), kind)
+        ref = _arr(case["residuals"][kind])
+        _close(m.residuals(kind), ref, 1e-5, 1e-7 * _absmax(ref), kind)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -79,10 +98,10 @@ def test_influence(name):
     case = case_by_name(name)
     m = fit_case(name)
     infl = m.influence()
-    _close(infl["hat"], case["hat"], 1e-5, 1e-10, "hat")
-    _close(infl["cooks_d"], case["cooks"], 1e-5, 1e-12, "cooks")
-    _close(infl["rstandard"], case["rstandard"], 1e-5, 1e-9, "rstandard")
-    _close(infl["rstudent"], case["rstudent"], 1e-5, 1e-9, "rstudent")
+    _close(infl["hat"], _arr(case["hat"]), 1e-5, 1e-10, "hat")
+    _close(infl["cooks_d"], _arr(case["cooks"]), 1e-5, 1e-12, "cooks")
+    _close(infl["rstandard"], _arr(case["rstandard"]), 1e-5, 1e-9, "rstandard")
+    _close(infl["rstudent"], _arr(case["rstudent"]), 1e-5, 1e-9, "rstudent")
     dfb = np.array([[np.nan if v is None else v for v in row] for row in case["dfbetas"]], dtype=float)
     cols = [f"dfb_{n}" for n in case["dfbetas_names"]]
     _close(infl[cols].to_numpy(), dfb, 1e-5, 1e-9, "dfbetas")
@@ -120,6 +139,34 @@ def test_predict_newdata(name):
 
 
 @pytest.mark.parametrize("name", NAMES)
+def test_predict_without_newdata(name):
+    """``predict(fit)`` and ``predict(fit, type = "response")``: the fitted rows, padded
+    with NA at the rows na.exclude dropped."""
+    case = case_by_name(name)
+    m = fit_case(name)
+    ref = case["predict"]["no_newdata"]
+    _close(m.predict(type="link"), _arr(ref["link"]), 1e-6, 1e-9, "link")
+    _close(m.predict(type="response"), _arr(ref["response"]), 1e-6, 1e-10, "response")
+
+
+@pytest.mark.parametrize("name", NA_NEWDATA)
+def test_predict_newdata_with_missing_values(name):
+    """New data with an empty factor cell: R predicts NA at that row (no error, no
+    silent number)."""
+    case = case_by_name(name)
+    m = fit_case(name)
+    new = case_newdata(case, "newdata_na")
+    ref = case["predict"]["newdata_na"]
+    link = m.predict(new, type="link", se_fit=True)
+    _close(link["fit"], _arr(ref["link"]), 1e-6, 1e-9, "link")
+    _close(link["se_fit"], _arr(ref["se_link"]), 1e-5, 1e-12, "se_link")
+    resp = m.predict(new, type="response", se_fit=True)
+    _close(resp["fit"], _arr(ref["response"]), 1e-6, 1e-10, "response")
+    _close(resp["se_fit"], _arr(ref["se_response"]), 1e-5, 1e-12, "se_response")
+    _close(m.predict(new, type="response"), _arr(ref["response"]), 1e-6, 1e-10, "no se")
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_summary_text_matches_r(name):
     """The printed summary, after the call, is R's text line for line."""
     case = case_by_name(name)
@@ -148,6 +195,22 @@ def test_predict_terms(name):
     for term, values in ref.items():
         values = np.asarray(values, dtype=float)
         _close(ours[term], values, 1e-6, 1e-9 * max(1.0, np.max(np.abs(values))), term)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_predict_terms_se(name):
+    """``type="terms", se_fit=True``: a DataFrame with two-level columns, ``p["fit"]`` and
+    ``p["se_fit"]`` one column per term, as R's ``predict(type = "terms", se.fit = TRUE)``."""
+    case = case_by_name(name)
+    m = fit_case(name)
+    p = m.predict(case_newdata(case), type="terms", se_fit=True)
+    ref_fit, ref_se = case["predict"]["terms"], case["predict"]["terms_se"]
+    assert list(p["fit"].columns) == list(ref_fit)
+    assert list(p["se_fit"].columns) == list(ref_se)
+    for term, values in ref_fit.items():
+        _close(p["fit"][term], _arr(values), 1e-6, 1e-9 * max(1.0, _absmax(values)), term)
+    for term, values in ref_se.items():
+        _close(p["se_fit"][term], _arr(values), 1e-5, 1e-12 * max(1.0, _absmax(values)), term)
 
 
 @pytest.mark.parametrize("name", NAMES)
