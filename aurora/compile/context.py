@@ -13,12 +13,13 @@ from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
+from formulaic.utils.stateful_transforms import stateful_transform
 
 from aurora.compile.translate import function_calls, to_python, tokenize
 from aurora.errors import DataError, FormulaSyntaxError, ModelSpecError
 
 __all__ = ["r_context", "known_functions", "UnknownFunctionError", "check_functions",
-           "expand_dot", "evaluate_r", "evaluate_python", "subset_mask"]
+           "expand_dot", "evaluate_r", "evaluate_python", "subset_mask", "run_formulaic"]
 
 # functions formulaic provides that Aurora uses as R does, and R's syntax-level calls
 _FORMULAIC = ("I", "C", "poly", "offset", "cbind", "c", "log2", "log10", "contr.treatment",
@@ -52,17 +53,46 @@ def _identity(x: Any) -> Any:
     return x
 
 
+@stateful_transform
+def _poly(x: Any, degree: int = 1, raw: bool = False, _state: dict | None = None) -> Any:
+    """R's ``poly()``: orthogonal polynomials (formulaic's, which follow R's three-term
+    recurrence and keep its coefficients for new data) or, with ``raw = TRUE``, the
+    powers ``x, x^2, ...`` named ``1, 2, ...`` as R names them."""
+    from formulaic.materializers.types import FactorValues
+    from formulaic.transforms.poly import poly as formulaic_poly
+
+    if raw:
+        arr = np.asarray(x, dtype=float)
+        out = np.column_stack([arr ** k for k in range(1, int(degree) + 1)])
+        return FactorValues(out, column_names=tuple(str(k) for k in range(1, int(degree) + 1)))
+    return formulaic_poly(x, degree, _state=_state)
+
+
+@stateful_transform
+def _ifelse(test: Any, yes: Any, no: Any, _state: dict | None = None,
+            _context: Any = None) -> Any:
+    """R's ``ifelse``; a character result enters the model as a factor, as in R (its
+    levels kept for new data)."""
+    from aurora.compile import rfunctions
+
+    out = rfunctions.ifelse(test, yes, no)
+    if np.asarray(out).dtype.kind in "USO":
+        index = test.index if isinstance(test, pd.Series) else None
+        return rfunctions.factor(pd.Series(np.asarray(out, dtype=object), index=index),
+                                 _state=_state, _context=_context)
+    return out
+
+
 @lru_cache(maxsize=1)
 def r_context() -> Mapping[str, Any]:
     """The evaluation context handed to formulaic (R's functions under Python names)."""
-    try:  # TEMPORARY until rfunctions lands
-        from aurora.compile.rfunctions import R_FUNCTIONS
-    except ImportError:
-        R_FUNCTIONS = {}
+    from aurora.compile.rfunctions import R_FUNCTIONS
 
     ctx = dict(R_FUNCTIONS)
     ctx.setdefault("c", _c)
     ctx["I"] = _identity
+    ctx["poly"] = _poly
+    ctx["ifelse"] = _ifelse
     ctx.setdefault("pi", np.pi)
     return ctx
 
@@ -70,10 +100,7 @@ def r_context() -> Mapping[str, Any]:
 @lru_cache(maxsize=1)
 def known_functions() -> tuple[str, ...]:
     """R spellings of every function a formula may call."""
-    try:  # TEMPORARY until rfunctions lands
-        from aurora.compile.rfunctions import KNOWN_FUNCTIONS
-    except ImportError:
-        KNOWN_FUNCTIONS = ("log", "exp", "sqrt")
+    from aurora.compile.rfunctions import KNOWN_FUNCTIONS
 
     return tuple(sorted(set(KNOWN_FUNCTIONS) | set(_FORMULAIC), key=str.lower))
 
@@ -250,3 +277,28 @@ def subset_mask(subset: Any, data: pd.DataFrame) -> np.ndarray:
     if not mask.any():
         raise DataError("subset selects no rows", "check the subset condition")
     return mask
+
+
+def run_formulaic(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """Call formulaic, turning its exceptions into Aurora's: an Aurora error raised inside
+    a transform (an unseen level, a bad ``ns()`` argument) comes out as itself; anything
+    else as a :class:`ModelSpecError` that names the term formulaic could not build."""
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with np.errstate(all="ignore"):
+                return fn(*args, **kwargs)
+    except Exception as exc:  # noqa: BLE001 - translated below
+        from aurora.errors import AuroraError
+
+        seen, cause = set(), exc
+        while cause is not None and id(cause) not in seen:
+            if isinstance(cause, AuroraError):
+                raise cause from None
+            seen.add(id(cause))
+            cause = cause.__cause__ or cause.__context__
+        first = str(exc).strip().split("\n")[0]
+        raise ModelSpecError(f"cannot build the model matrix: {first}",
+                             "check the functions and columns the terms use") from None

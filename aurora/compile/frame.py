@@ -138,6 +138,7 @@ def prepare_frame(
     extra: dict[str, np.ndarray] | None = None,
     na_action: str = "omit",
     factors: Iterable[str] = (),
+    logical: Iterable[str] = (),
 ) -> tuple[pd.DataFrame, np.ndarray, FrameInfo]:
     """Select, check and clean the columns a model uses.
 
@@ -152,6 +153,10 @@ def prepare_frame(
         ``"exclude"`` drops rows as ``"omit"`` does; results pad them back with NaN.
     factors : iterable of str
         Columns to treat as factors whatever their dtype (grouping variables).
+    logical : iterable of str
+        Boolean columns to keep as booleans (read only inside calls such as
+        ``as.numeric(flag)``, where R sees a logical, not the FALSE/TRUE factor a bare
+        logical term becomes).
 
     Returns
     -------
@@ -173,10 +178,13 @@ def prepare_frame(
         raise err
     # Build the frame column by column: no copy of numeric data, no block consolidation
     # (both cost seconds at a million rows); the user's frame is never modified.
-    factors = set(factors)
+    factors, logical = set(factors), set(logical)
     columns = {}
     for name in variables:
         col = numeric_time(data[name])
+        if name in logical and name not in factors and pd.api.types.is_bool_dtype(col.dtype):
+            columns[name] = col
+            continue
         columns[name] = _to_factor(col) if (name in factors or _is_factor(col)) else col
     frame = pd.DataFrame(columns, index=data.index, copy=False) if variables else \
         pd.DataFrame(index=data.index)

@@ -233,7 +233,15 @@ def compile_plan(
         o_arr = None if o_arr is None else o_arr[rows]
     variables = list(ast.variables) + [c for c in (w_col, o_col) if c]
     extra = {k: v for k, v in (("weights", w_arr), ("offset", o_arr)) if v is not None}
-    frame, keep, info = prepare_frame(data, variables, extra, na_action)
+    for label, col in (("weights", w_col), ("offset", o_col)):
+        if col and pd.api.types.is_numeric_dtype(data[col].dtype):
+            from aurora.compile.frame import refuse_infinite
+
+            refuse_infinite(f"{label} column {col!r}",
+                            data[col].to_numpy(dtype=float, na_value=np.nan), data.index)
+    bare = {f for t in ast.parametric for f in t.factors}
+    logical = [v for v in variables if v not in bare]  # read only inside calls
+    frame, keep, info = prepare_frame(data, variables, extra, na_action, logical=logical)
 
     resp = build_response(ast.response, frame, fam.name)
     n = len(frame)
@@ -265,10 +273,6 @@ def compile_plan(
     off = np.zeros(n)
     for expr in offset_exprs:
         off = off + evaluate_expression(expr, frame)
-    if o_col and np.any(np.isinf(frame[o_col].to_numpy(dtype=float))):
-        from aurora.compile.frame import refuse_infinite
-
-        refuse_infinite(f"offset column {o_col!r}", frame[o_col].to_numpy(dtype=float), frame.index)
     if o_col:
         off = off + frame[o_col].to_numpy(dtype=float)
     elif o_arr is not None:
@@ -300,7 +304,7 @@ def _layout(parametric, frame, levels, intercept, coded, direct):
     """
     from formulaic import model_matrix
 
-    from aurora.compile.context import r_context
+    from aurora.compile.context import r_context, run_formulaic
 
     # R codes ordered factors with orthogonal polynomial contrasts (names t.L, t.Q, ...)
     ordered = frozenset(c for c in levels if frame[c].cat.ordered)
@@ -308,8 +312,8 @@ def _layout(parametric, frame, levels, intercept, coded, direct):
     rhs = " + ".join(["1" if intercept else "0"] + [_python_term(t, ordered) for t in kept])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        mm = model_matrix(rhs, frame, ensure_full_rank=True, na_action="ignore",
-                          context=r_context())
+        mm = run_formulaic(model_matrix, rhs, frame, ensure_full_rank=True, na_action="ignore",
+                           context=r_context())
     fspec = mm.model_spec
     r_text = {normalise_factor(_py_factor(f, ordered)): f for t in parametric for f in t.factors}
     flevels = {normalise_factor(_py_factor(f, ordered)): levels.get(f, ())

@@ -100,7 +100,7 @@ def to_python(expr: str) -> str:
             elif (depth_call and depth_call[-1] == "C" and prev == ","
                   and text in _CONTRASTS):
                 out.append(_CONTRASTS[text])
-            elif text.isidentifier():
+            elif text.isidentifier() or text.startswith("contr."):
                 out.append(text)
             else:
                 out.append(f"`{text}`")
@@ -229,7 +229,42 @@ class NumericLevels(tuple):
 
 
 _INTEGRAL_FLOAT = re.compile(r"^-?\d+\.0$")
-_LEVEL = re.compile(r"^(?P<base>.*)\[(?P<tag>[A-Z]\.)?(?P<level>[^\[\]]*)\]$")
+_TAG = re.compile(r"^(?P<tag>[A-Z]\.)?(?P<level>.*)$", re.S)
+
+
+class _LevelMatch:
+    def __init__(self, base: str, tag: str | None, level: str) -> None:
+        self._groups = {"base": base, "tag": tag, "level": level}
+
+    def group(self, name: str) -> str | None:
+        return self._groups[name]
+
+
+class _Level:
+    """Split formulaic's ``base[T.level]`` at the first ``[`` outside parentheses (a
+    level may itself hold brackets: ``cut(x, 3)[T.(2.99,5.97]]``)."""
+
+    @staticmethod
+    def match(part: str) -> _LevelMatch | None:
+        if not part.endswith("]"):
+            return None
+        depth, quote = 0, None
+        for i, ch in enumerate(part):
+            if quote:
+                quote = None if ch == quote else quote
+            elif ch in "'\"`":
+                quote = ch
+            elif ch == "(":
+                depth += 1
+            elif ch == ")":
+                depth -= 1
+            elif ch == "[" and depth == 0 and i > 0:
+                m = _TAG.match(part[i + 1:-1])
+                return _LevelMatch(part[:i], m.group("tag"), m.group("level"))
+        return None
+
+
+_LEVEL = _Level()
 
 
 def r_column_name(
