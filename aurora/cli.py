@@ -1,10 +1,21 @@
-"""The ``aurora`` command: ``aurora demo`` and ``aurora fit FORMULA --data FILE.csv``."""
+"""The ``aurora`` command: ``aurora demo`` and ``aurora fit FORMULA --data FILE.csv``.
+
+Errors in what the user gave (a data file that cannot be read, an unknown column,
+family or link, a formula that does not parse, and any other
+:class:`~aurora.errors.AuroraError`) print one line, ``aurora: error: ...``, to stderr and
+exit with status 2, as argparse does for bad arguments; no traceback.
+"""
 from __future__ import annotations
 
 import argparse
 import sys
 import warnings
-from typing import Sequence
+from pathlib import Path
+from typing import Sequence, TextIO
+
+import pandas as pd
+
+from aurora.errors import AuroraError, DataError, FormulaSyntaxError
 
 __all__ = ["main", "demo"]
 
@@ -18,9 +29,11 @@ _DEMOS = (
     ("Poisson log-linear model of Dobson's 3x3 table (R's ?glm example)",
      "counts ~ outcome + treatment", "dobson", "poisson", {}),
 )
+_EXIT_USAGE = 2  # argparse's status for bad arguments; ours for bad input
+_SNIFF_BYTES = 8192
 
 
-def demo(out=None) -> None:
+def demo(out: TextIO | None = None) -> None:
     """Fit the shipped example models and print their R-style summaries.
 
     Examples
@@ -46,19 +59,99 @@ def demo(out=None) -> None:
         print(file=out)
 
 
-def _fit(args: argparse.Namespace) -> int:
-    import aurora
+def _read_data(path: str) -> pd.DataFrame:
+    """Read the ``--data`` CSV file, turning every way it can fail into a :class:`DataError`.
+
+    Parameters
+    ----------
+    path : str
+        A CSV file with a header line.
+
+    Returns
+    -------
+    DataFrame
+        As :func:`aurora.io.read_csv` (text columns as factors with sorted levels).
+
+    Raises
+    ------
+    DataError
+        When the file does not exist, is a directory, cannot be opened (permissions),
+        holds binary data or text that is not UTF-8, is empty, or is not valid CSV.
+
+    Examples
+    --------
+    >>> try:
+    ...     _read_data("no/such/file.csv")
+    ... except DataError as exc:
+    ...     print(exc.message)
+    cannot read the data file 'no/such/file.csv': no such file
+    """
     from aurora.io import read_csv
 
-    data = read_csv(args.data)
+    def bad(why: str, fix: str | None = None) -> DataError:
+        return DataError(f"cannot read the data file {path!r}: {why}", fix)
+
+    file = Path(path)
+    if not file.exists():
+        raise bad("no such file")
+    if file.is_dir():
+        raise bad("it is a directory", "give the path of a CSV file")
+    try:
+        with open(file, "rb") as fh:
+            head = fh.read(_SNIFF_BYTES)
+    except OSError as exc:
+        raise bad(exc.strerror or str(exc)) from exc
+    if b"\0" in head:
+        raise bad("it holds binary data, not CSV text", "give a CSV file (comma-separated text)")
+    try:
+        return read_csv(file)
+    except UnicodeDecodeError as exc:
+        raise bad(f"it is not UTF-8 text ({exc.reason} at byte {exc.start})",
+                  "save the file as UTF-8 CSV") from exc
+    except pd.errors.EmptyDataError as exc:
+        raise bad("it is empty (no header line)") from exc
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise bad(f"it is not valid CSV ({_first_line(str(exc))})") from exc
+    except OSError as exc:
+        raise bad(exc.strerror or str(exc)) from exc
+
+
+def _first_line(text: str) -> str:
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")
+
+
+def _error_line(exc: AuroraError) -> str:
+    """The one-line form of an error, as the command prints it (after ``aurora: error:``).
+
+    Multi-line messages (a formula with a caret under the problem, a ``Fix:`` hint) are
+    folded into a single line.
+
+    Examples
+    --------
+    >>> from aurora.errors import UnknownNameError
+    >>> _error_line(UnknownNameError("family", "poison", ["gaussian", "poisson"]))
+    "unknown family 'poison'; fix: use one of: gaussian, poisson"
+    """
+    if isinstance(exc, FormulaSyntaxError):
+        text = f"{_first_line(exc.message)} (at character {exc.position + 1} of {exc.formula!r})"
+    else:
+        text = " ".join(line.strip() for line in exc.message.splitlines() if line.strip())
+    if exc.fix:
+        text += "; fix: " + " ".join(exc.fix.split())
+    return text
+
+
+def _fit(args: argparse.Namespace) -> int:
+    import aurora
+
+    data = _read_data(args.data)
     m = aurora.glm(args.formula, data, family=args.family, link=args.link,
                    weights=args.weights, offset=args.offset, engine=args.engine)
     print(m.summary())
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``aurora`` console script."""
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="aurora", description="R-style GLMs from the shell")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("demo", help="fit the shipped examples and print their summaries")
@@ -71,17 +164,42 @@ def main(argv: Sequence[str] | None = None) -> int:
     fit.add_argument("--weights", default=None, help="column of prior weights")
     fit.add_argument("--offset", default=None, help="column of offsets")
     fit.add_argument("--engine", default="numpy", choices=["numpy", "jax", "torch", "pytorch"])
-    args = parser.parse_args(argv)
-    if args.command == "demo":
-        demo()
-        return 0
-    from aurora.errors import AuroraError
+    return parser
 
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``aurora`` console script; returns the exit status.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments after the program name (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0 on success; 2 for bad input, after printing ``aurora: error: ...`` (one line)
+        to stderr.
+
+    Examples
+    --------
+    >>> import contextlib, io
+    >>> err = io.StringIO()
+    >>> with contextlib.redirect_stderr(err):
+    ...     main(["fit", "y ~ x", "--data", "no/such/file.csv"])
+    2
+    >>> err.getvalue()
+    "aurora: error: cannot read the data file 'no/such/file.csv': no such file\\n"
+    """
+    args = _parser().parse_args(argv)
     try:
+        if args.command == "demo":
+            demo()
+            return 0
         return _fit(args)
     except AuroraError as exc:
-        print(f"aurora: error: {exc}", file=sys.stderr)
-        return 2
+        print(f"aurora: error: {_error_line(exc)}", file=sys.stderr)
+        return _EXIT_USAGE
 
 
 if __name__ == "__main__":  # pragma: no cover
