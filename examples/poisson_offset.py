@@ -76,7 +76,7 @@ def main() -> None:
     print(fit.summary())
 
     # Rate ratios with Wald limits (R: exp(cbind(coef(fit), confint.default(fit))))
-    ratios = np.exp(pd.concat([fit.params.rename("rate ratio"), fit.conf_int()], axis=1))
+    ratios = np.exp(pd.concat([fit.params.rename("rate ratio"), fit.conf_int(method="Wald")], axis=1))
     print("\nRate ratios per policy-year (Wald 95% limits):")
     print(ratios.round(4).to_string())
 

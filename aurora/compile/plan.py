@@ -151,7 +151,11 @@ def _weights_arg(value: Any, data: pd.DataFrame, name: str) -> tuple[str | None,
 
             raise UnknownVariableError(value, [str(c) for c in data.columns])
         return value, None
-    arr = np.asarray(value, dtype=float).ravel()
+    try:
+        arr = np.asarray(value, dtype=float).ravel()
+    except (TypeError, ValueError):
+        raise DataError(f"{name} must be numbers, one per row of the data",
+                        f"give {name} a numeric column name or a numeric array") from None
     if arr.shape[0] != len(data):
         raise DataError(f"{name} has length {arr.shape[0]} but the data has {len(data)} rows",
                         f"give {name} one value per row of the data")
@@ -234,7 +238,11 @@ def compile_plan(
     variables = list(ast.variables) + [c for c in (w_col, o_col) if c]
     extra = {k: v for k, v in (("weights", w_arr), ("offset", o_arr)) if v is not None}
     for label, col in (("weights", w_col), ("offset", o_col)):
-        if col and pd.api.types.is_numeric_dtype(data[col].dtype):
+        if col and (not pd.api.types.is_numeric_dtype(data[col].dtype)
+                    or pd.api.types.is_bool_dtype(data[col].dtype)):
+            raise DataError(f"{label} column {col!r} is not numeric ({data[col].dtype})",
+                            f"give {label} a numeric column or one number per row")
+        if col:
             from aurora.compile.frame import refuse_infinite
 
             refuse_infinite(f"{label} column {col!r}",

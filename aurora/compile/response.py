@@ -71,6 +71,22 @@ def build_response(response: Response | None, frame: pd.DataFrame, family_name: 
         return ResponseData(y, n)
     if response.kind == "variable" and response.expr in frame.columns:
         col = frame[response.expr]
+    else:
+        from aurora.compile.context import evaluate_python
+
+        with np.errstate(all="ignore"):
+            col = evaluate_python(to_python(response.expr), frame, response.expr)
+        if not isinstance(col, pd.Series):
+            arr = np.asarray(col)
+            if arr.dtype == bool:
+                arr = arr.astype(float)
+            elif arr.dtype.kind in "USO":
+                col = pd.Series(pd.Categorical(arr), index=frame.index)
+            if not isinstance(col, pd.Series):
+                col = pd.Series(np.broadcast_to(arr, (len(frame),)), index=frame.index)
+        elif pd.api.types.is_bool_dtype(col.dtype):
+            col = col.astype(float)
+    if True:  # one path for plain columns and transforms (sqrt(y), factor(y), I(y > 2))
         if isinstance(col.dtype, pd.CategoricalDtype):
             if not binomial:
                 raise DataError(f"the response {response.expr!r} is a factor",
@@ -78,5 +94,8 @@ def build_response(response: Response | None, frame: pd.DataFrame, family_name: 
             levels = tuple(str(c) for c in col.cat.categories)
             y = (col.cat.codes.to_numpy() > 0).astype(float)
             return ResponseData(y, None, levels)
-        return ResponseData(col.to_numpy(dtype=float))
-    return ResponseData(evaluate_expression(to_python(response.expr), frame))
+        try:
+            return ResponseData(col.to_numpy(dtype=float))
+        except (TypeError, ValueError):
+            raise DataError(f"the response {response.expr} does not give numbers",
+                            "use a numeric response (or a factor with family='binomial')") from None

@@ -48,7 +48,8 @@ def read_csv(path: str | os.PathLike, **kwargs: Any) -> pd.DataFrame:
 
 
 def coefficient_table(result: Any, level: float = 0.95) -> pd.DataFrame:
-    """Estimates, standard errors, z/t statistics, p-values and Wald confidence limits.
+    """Estimates, standard errors, z/t statistics, p-values and Wald confidence limits
+    (R's ``confint.default``; the profile limits are ``result.conf_int()``).
 
     Returns
     -------
@@ -56,7 +57,7 @@ def coefficient_table(result: Any, level: float = 0.95) -> pd.DataFrame:
         Indexed by coefficient name; columns ``estimate``, ``std_error``,
         ``statistic``, ``p_value``, ``conf_low``, ``conf_high``.
     """
-    ci = result.conf_int(level)
+    ci = result.conf_int(level, method="Wald")
     return pd.DataFrame({
         "estimate": result.params.to_numpy(dtype=float),
         "std_error": result.bse.to_numpy(dtype=float),

@@ -296,9 +296,14 @@ class GLMResult:
         Examples
         --------
         >>> import aurora
-        >>> m = aurora.glm("mpg ~ wt", aurora.datasets.load("mtcars"))
-        >>> m.residuals("response").index[0]
-        'Mazda RX4'
+        >>> m = aurora.glm("mpg ~ wt", aurora.datasets.load("trees").set_index("Height"))
+        Traceback (most recent call last):
+        ...
+        aurora.errors.UnknownVariableError: ...
+        >>> trees = aurora.datasets.load("trees").rename(index=lambda i: f"tree{i + 1}")
+        >>> m = aurora.glm("Volume ~ Girth", trees, subset="Girth > 10")
+        >>> m.residuals("response").index[:2].tolist()
+        ['tree4', 'tree5']
         """
         return self._rows(self._residuals(type), type)
 
@@ -331,7 +336,8 @@ class GLMResult:
         -------
         DataFrame
             Indexed by the data's row labels (rows with zero prior weight left out, as R;
-            omitted rows as NaN under ``na_action="exclude"``). Columns ``hat``,
+            under ``na_action="exclude"`` the omitted rows padded as R pads them: ``hat``
+            and DFBETAS 0, ``sigma`` the fit's, the rest NaN). Columns ``hat``,
             ``cooks_d``, ``rstandard``, ``rstudent``, ``sigma`` and one ``dfb_<coef>``
             column per estimable coefficient (R's ``dfbetas``).
         """
@@ -339,8 +345,15 @@ class GLMResult:
 
         infl = glm_influence(self)
         info = self.plan.frame
-        if info.exclude:  # na.exclude: NaN rows at the omitted rows, in the data's order
+        if info.exclude:
+            # na.exclude, as R's lm.influence pads: omitted rows have leverage 0 and no
+            # change in coefficients, sigma is the fit's, the rest NA
             infl = infl.reindex(info.input_index)
+            gone = ~info.input_index.isin(self.plan.row_index)
+            zero = ["hat"] + [c for c in infl.columns if c.startswith("dfb_")]
+            infl.loc[gone, zero] = 0.0
+            if "sigma" in infl.columns:
+                infl.loc[gone, "sigma"] = float(np.sqrt(self.deviance / self.df_residual))
         return infl
 
     def summary(self):
