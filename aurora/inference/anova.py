@@ -190,7 +190,7 @@ def _sequential(model: Any, test: str | None, dispersion: float | None) -> Anova
     df = np.concatenate([[np.nan], -np.diff(rdf)])
     dev = np.concatenate([[np.nan], np.maximum(0.0, -np.diff(rdev))])
     fam = model.family
-    response = str(model.plan.spec.formula.response)
+    response = _response_text(model)
     heading = [f"Analysis of Deviance Table\n\nModel: {fam.name}, link: {fam.link.name}\n\n"
                f"Response: {response}\n\nTerms added sequentially (first to last)\n\n"]
     table = AnovaTable({"Df": df, "Deviance": dev, "Resid. Df": rdf, "Resid. Dev": rdev},
@@ -207,7 +207,16 @@ def _sequential(model: Any, test: str | None, dispersion: float | None) -> Anova
 
 
 def _formula_text(model: Any) -> str:
-    return model.plan.spec.written_formula
+    """R's ``deparse(formula(fit))``: R's spacing, lines of 60 characters joined."""
+    from aurora.report.call import deparse_formula
+
+    return deparse_formula(model.plan.spec.written_formula, cutoff=60)
+
+
+def _response_text(model: Any) -> str:
+    from aurora.report.call import deparse_formula
+
+    return deparse_formula(str(model.plan.spec.formula.response))
 
 
 def _compare(models: list[Any], test: str | None, dispersion: float | None) -> AnovaTable:

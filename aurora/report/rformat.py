@@ -13,7 +13,7 @@ from typing import Sequence
 import numpy as np
 
 __all__ = ["format_real", "format_number", "format_pval", "signif_stars", "coef_table_strings",
-           "print_matrix", "zapsmall"]
+           "print_matrix", "zapsmall", "signif"]
 
 _EPS = np.finfo(float).eps
 
@@ -101,6 +101,32 @@ def format_number(x: float, digits: int = 7) -> str:
     return format_real([x], digits)[0].strip()
 
 
+def signif(x: float, digits: int) -> float:
+    """R's ``signif`` (``fprec``): round to ``digits`` significant digits, ties to even.
+
+    Examples
+    --------
+    >>> signif(124856.3, 4), signif(124850, 4), signif(0.000123456, 3)
+    (124900.0, 124800.0, 0.000123)
+    """
+    if not math.isfinite(x) or x == 0:
+        return x
+    dig = max(1, min(int(round(digits)), 22))
+    sgn, ax = (-1.0, -x) if x < 0 else (1.0, x)
+    l10 = math.log10(ax)
+    e10 = int(dig - 1 - math.floor(l10))
+    if abs(l10) >= 308 - 2:
+        return x
+    if e10 > 0:
+        p10 = 1.0
+        if e10 > 308:
+            p10, e10 = 10.0 ** (e10 - 308), 308
+        pow10 = 10.0 ** e10
+        return sgn * (float(np.rint((ax * pow10) * p10)) / pow10) / p10
+    pow10 = 10.0 ** (-e10)
+    return sgn * float(np.rint(ax / pow10)) * pow10
+
+
 def zapsmall(x: np.ndarray, digits: int) -> np.ndarray:
     """R's ``zapsmall``: round tiny values relative to the largest to zero."""
     x = np.asarray(x, dtype=float)
@@ -171,21 +197,29 @@ SIGNIF_LEGEND = "Signif. codes:  0 '***' 0.001 '**' 0.01 '*' 0.05 '.' 0.1 ' ' 1"
 
 
 def coef_table_strings(est: np.ndarray, se: np.ndarray, stat: np.ndarray, p: np.ndarray,
-                       digits: int = 4) -> tuple[list[list[str]], bool]:
+                       digits: int = 4, aliased: np.ndarray | None = None
+                       ) -> tuple[list[list[str]], bool]:
     """Cells of R's ``printCoefmat`` for Estimate, Std. Error, statistic, p-value.
+
+    Rows flagged ``aliased`` are R's ``NA`` (printed ``NA``); other NaN entries are
+    R's ``NaN`` (printed ``NaN``, e.g. standard errors when the dispersion is NaN).
 
     Returns the rows (strings per column, stars column last when shown) and whether the
     significance legend should be printed.
     """
     n = len(est)
     cs = np.column_stack([est, se]).astype(float)
+    stat = np.asarray(stat, dtype=float)
+    p = np.asarray(p, dtype=float)
+    alias = np.zeros(n, dtype=bool) if aliased is None else np.asarray(aliased, dtype=bool)
     cells = [["" for _ in range(4)] for _ in range(n)]
     acs = np.abs(cs[np.isfinite(cs)])
     acs = acs[acs != 0]
     if np.any(np.isfinite(cs)):
         # R: max(1, digits - digmin) over the range of |values|, so the smallest decides
         digmin = 1 + (math.floor(math.log10(acs.min())) if acs.size else 0)
-        rounded = np.round(cs, max(1, digits - digmin))
+        with np.errstate(invalid="ignore"):
+            rounded = np.round(cs, max(1, digits - digmin))
         flat = format_real(list(rounded.ravel(order="F")), digits)
         col0, col1 = flat[:n], flat[n:]
         for i in range(n):
@@ -197,18 +231,20 @@ def coef_table_strings(est: np.ndarray, se: np.ndarray, stat: np.ndarray, p: np.
                 if np.isfinite(v) and v != 0 and float(col[i]) == 0:
                     cells[i][j] = format_number(v, max(1, digits - 1))
     dig_tst = max(1, min(5, digits - 1))
-    tst = format_real(list(np.round(np.asarray(stat, dtype=float), dig_tst)), digits)
+    with np.errstate(invalid="ignore"):
+        tst = format_real(list(np.round(stat, dig_tst)), digits)
     for i in range(n):
         cells[i][2] = tst[i]
-    ok = ~np.isnan(np.asarray(p, dtype=float))
+    ok = ~np.isnan(p)
     pstr = format_pval([p[i] for i in range(n) if ok[i]], dig_tst)
     it = iter(pstr)
+    values = np.column_stack([cs, stat, p])
     for i in range(n):
-        cells[i][3] = next(it) if ok[i] else "NA"
-        for j in range(3):
-            if not np.isfinite(cs[i, j]) if j < 2 else not np.isfinite(stat[i]):
-                cells[i][j] = "NA"
-    stars = ok.any() and np.any(np.asarray(p)[ok] < 0.1)
+        cells[i][3] = next(it) if ok[i] else ""
+        for j in range(4):
+            if np.isnan(values[i, j]):
+                cells[i][j] = "NA" if alias[i] else "NaN"
+    stars = ok.any() and np.any(p[ok] < 0.1)
     if stars:
         syms = [signif_stars(float(p[i])) if ok[i] else "" for i in range(n)]
         w = max(len(s) for s in syms)
@@ -217,11 +253,31 @@ def coef_table_strings(est: np.ndarray, se: np.ndarray, stat: np.ndarray, p: np.
     return cells, bool(stars)
 
 
-def print_matrix(row_names: Sequence[str], col_names: Sequence[str], cells: list[list[str]]) -> str:
-    """R's ``print.default`` of a character matrix (quote=FALSE, right=TRUE)."""
+def print_matrix(row_names: Sequence[str], col_names: Sequence[str], cells: list[list[str]],
+                 width: int = 80, gap: int = 1) -> str:
+    """R's ``print.default`` of a character matrix (quote=FALSE, right=TRUE).
+
+    Columns that do not fit in ``width`` go to further blocks, each with the row names,
+    as R wraps a wide matrix: a block takes columns while its line stays shorter than
+    ``width``.
+    """
     rw = max([len(r) for r in row_names] + [0])
-    widths = [max([len(col_names[j])] + [len(row[j]) for row in cells]) for j in range(len(col_names))]
-    lines = [" " * rw + "".join(" " + col_names[j].rjust(widths[j]) for j in range(len(col_names)))]
-    for r, row in zip(row_names, cells):
-        lines.append(r.ljust(rw) + "".join(" " + row[j].rjust(widths[j]) for j in range(len(col_names))))
+    nc = len(col_names)
+    widths = [max([len(col_names[j])] + [len(row[j]) for row in cells]) for j in range(nc)]
+    if nc == 0:
+        return "\n".join([" " * rw] + [r.ljust(rw) for r in row_names])
+    lines: list[str] = []
+    jmin = 0
+    while jmin < nc:
+        total, jmax = rw, jmin
+        while True:
+            total += widths[jmax] + gap
+            jmax += 1
+            if not (jmax < nc and total + widths[jmax] + gap < width):
+                break
+        cols = range(jmin, jmax)
+        lines.append(" " * rw + "".join(" " * gap + col_names[j].rjust(widths[j]) for j in cols))
+        for r, row in zip(row_names, cells):
+            lines.append(r.ljust(rw) + "".join(" " * gap + row[j].rjust(widths[j]) for j in cols))
+        jmin = jmax
     return "\n".join(lines)
