@@ -56,7 +56,9 @@ def _fit_plan(plan: ModelPlan, fam: Any, engine: str, call: str,
                          warn=True, column_names=plan.spec.column_names)
     if callable(call):
         call = call(est.theta)  # a theta-estimated negative binomial prints MASS's glm.nb call
-    return GLMResult(plan, est, engine=backend.name, call=call)
+    result = GLMResult(plan, est, engine=backend.name, call=call)
+    result.control = control or IRLSControl()  # R's fit$control (profile refits reuse it)
+    return result
 
 
 def glm(

@@ -127,7 +127,7 @@ def test_export_coefficients_csv_and_json(tmp_path):
     back = pd.read_csv(tmp_path / "c.csv", index_col="term")
     np.testing.assert_array_equal(back.to_numpy(), table.to_numpy())
     np.testing.assert_array_equal(back["estimate"].to_numpy(), m.params.to_numpy())
-    ci = m.conf_int(0.9)
+    ci = m.conf_int(0.9, method="Wald")
     export_coefficients(m, tmp_path / "c.json", level=0.9)
     doc = json.loads((tmp_path / "c.json").read_text())
     assert doc["statistic"] == "z" and doc["level"] == 0.9

@@ -70,9 +70,14 @@ def test_unknown_na_action_lists_the_valid_values(df):
 
 
 def test_control_dict_and_direct_arguments(df):
-    a = aurora.glm("count ~ x", df, family="poisson", control={"epsilon": 1e-12, "maxit": 3})
-    b = aurora.glm("count ~ x", df, family="poisson", epsilon=1e-12, maxit=3)
-    assert a.n_iter == b.n_iter <= 3
+    from aurora.errors import ConvergenceWarning
+
+    with pytest.warns(ConvergenceWarning):
+        a = aurora.glm("count ~ x", df, family="poisson", control={"epsilon": 1e-30, "maxit": 3})
+    with pytest.warns(ConvergenceWarning):
+        b = aurora.glm("count ~ x", df, family="poisson", epsilon=1e-30, maxit=3)
+    assert a.n_iter == b.n_iter == 3 and not a.converged
+    assert a.control.maxit == 3
     with pytest.raises(DataError, match="unknown control"):
         aurora.glm("count ~ x", df, family="poisson", control={"eps": 1})
     with pytest.raises(DataError, match="epsilon must be > 0"):
