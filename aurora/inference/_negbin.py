@@ -70,7 +70,10 @@ def null_deviance(model: Any, family: Any) -> float:
 
 
 def _rhs(model: Any) -> str:
-    text = model.plan.spec.written_formula
+    """The right-hand side as MASS prints it (R's deparse: ``wool * tension``)."""
+    from aurora.report.call import deparse_formula
+
+    text = deparse_formula(model.plan.spec.written_formula, cutoff=500)
     return text.split("~", 1)[1].strip() if "~" in text else text
 
 
