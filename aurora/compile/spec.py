@@ -184,9 +184,10 @@ class ModelSpec:
         n = len(frame)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            from aurora.compile.context import r_context
+            from aurora.compile.context import r_context, run_formulaic
 
-            mm = self.formulaic_spec.get_model_matrix(frame, na_action="ignore", context=r_context())
+            mm = run_formulaic(self.formulaic_spec.get_model_matrix, frame, na_action="ignore",
+                               context=r_context())
         dense = np.asarray(mm, dtype=float)
         if not self.coded_factors and not self.direct_columns:
             X = dense
