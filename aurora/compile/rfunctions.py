@@ -73,7 +73,7 @@ def _numeric(x: Any, fname: str) -> np.ndarray:
     name = _var_name(x)
     if _is_factor(x):
         raise DataError(f"{fname}() needs a numeric variable, but {name!r} is a factor",
-                        f"pass a numeric column to {fname}(), or as_numeric({name}) to use "
+                        f"pass a numeric column to {fname}(), or as.numeric({name}) to use "
                         "its level codes")
     if isinstance(x, pd.Series) and pd.api.types.is_numeric_dtype(x.dtype):
         return x.to_numpy(dtype=float, na_value=np.nan)
