@@ -1,12 +1,22 @@
 """Time GLM fits: aurora against statsmodels, glum and R's ``glm``.
 
-Two problems, simulated with a fixed seed (data generation is never timed):
+Four problems, simulated with a fixed seed (data generation is never timed):
 
 * ``poisson``: n = 1,000,000 rows, 20 numeric covariates, log link;
 * ``logistic``: n = 500,000 rows, 10 numeric covariates plus a 200-level factor, logit
-  link (210 coefficients).
+  link (210 coefficients);
+* ``factor10k``: n = 50,000 rows, ``y ~ x + f`` with a 10,000-level factor, log link
+  (10,001 coefficients): aurora.glm and glum only, since the dense model matrix the
+  others need has 5e8 cells (4 GB) and its QR or X'WX costs O(n p^2);
+* ``influence1k``: ``influence()`` of a fitted ``y ~ x + f``, n = 10,000 rows, a 1,000-level
+  factor, log link (the fit is not timed): aurora's ``result.influence()`` (hat values,
+  Cook's distances, standardized and studentized residuals, leave-one-out sigma, DFBETAS)
+  against statsmodels' ``get_influence()`` with the same measures (statsmodels defines
+  Cook's distance and the studentized residuals from Pearson residuals, so only the hat
+  values are compared). glum has no influence measures.
 
-For each problem the script times, as the median of ``--repeat`` runs,
+For the ``poisson`` and ``logistic`` problems the script times, as the median of
+``--repeat`` runs,
 
 * ``aurora.glm`` (formula front door: model frame, model matrix and fit);
 * ``aurora.models.glm.fit_glm`` on the numeric design matrix (factor dummy-coded
@@ -19,12 +29,14 @@ For each problem the script times, as the median of ``--repeat`` runs,
 
 It prints, per problem, the seconds, the ratio of each method's time to aurora's, and the
 largest absolute coefficient difference from ``aurora.glm`` (coefficients are compared in
-the common order: intercept, numeric covariates, factor levels 2..200).
+the common order: intercept, numeric covariates, factor levels 2..L; for ``influence1k``,
+the hat values).
 
 Usage::
 
-    python benchmarks/glm.py                       # both problems, full size, 3 repeats
+    python benchmarks/glm.py                       # all problems, full size
     python benchmarks/glm.py --only logistic --n 100000 --repeat 5 --engine jax
+    python benchmarks/glm.py --only factor10k influence1k
 """
 from __future__ import annotations
 
@@ -59,10 +71,11 @@ class Problem:
     family: str  # R / aurora family name
     formula: str
     data: pd.DataFrame = field(repr=False)  # numeric columns, factor as Categorical, y
-    design: np.ndarray = field(repr=False)  # numeric design without intercept (dummies)
+    design: np.ndarray | None = field(repr=False)  # design without intercept (dummies)
     y: np.ndarray = field(repr=False)
     n_numeric: int
     n_levels: int  # 0 without a factor
+    kind: str = "fit"  # "fit": time the fit; "influence": time influence() of a fit
 
     @property
     def n(self) -> int:
@@ -70,7 +83,7 @@ class Problem:
 
     @property
     def n_coef(self) -> int:
-        return 1 + self.design.shape[1]
+        return 1 + self.n_numeric + max(self.n_levels - 1, 0)
 
 
 def make_poisson(n: int, p: int = 20, seed: int = SEED) -> Problem:
@@ -104,6 +117,47 @@ def make_logistic(n: int, p: int = 10, levels: int = 200, seed: int = SEED) -> P
     return Problem("logistic", "binomial", "y ~ " + " + ".join(names) + " + g", data, design, y, p, levels)
 
 
+def _one_factor(n: int, levels: int, seed: int,
+                dense: bool) -> tuple[pd.DataFrame, np.ndarray | None, np.ndarray]:
+    """``y ~ x + f`` (Poisson, log link), every level used; the dense dummies on request."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    g = rng.integers(0, levels, n)
+    g[:levels] = rng.permutation(levels)  # every level present, as R keeps only those
+    effects = rng.normal(0.0, 0.3, levels)
+    # a mean of about 7 per row: no level of one or two rows is all zeros (its rate would
+    # run off to 0, and fitters stop at different points)
+    y = rng.poisson(np.exp(2.0 + 0.3 * x + effects[g])).astype(np.float64)
+    labels = [f"L{k:05d}" for k in range(levels)]
+    data = pd.DataFrame({"x": x, "f": pd.Categorical.from_codes(g, categories=labels), "y": y})
+    design = None
+    if dense:
+        design = np.zeros((n, levels))
+        design[:, 0] = x
+        rows = np.flatnonzero(g > 0)
+        design[rows, g[rows]] = 1.0  # treatment coding, first level as reference
+    return data, design, y
+
+
+def make_factor10k(n: int, levels: int = 10_000, seed: int = SEED) -> Problem:
+    data, design, y = _one_factor(n, levels, seed + 2, dense=False)
+    return Problem("factor10k", "poisson", "y ~ x + f", data, design, y, 1, levels)
+
+
+def make_influence1k(n: int, levels: int = 1_000, seed: int = SEED) -> Problem:
+    data, design, y = _one_factor(n, levels, seed + 3, dense=True)
+    return Problem("influence1k", "poisson", "y ~ x + f", data, design, y, 1, levels,
+                   kind="influence")
+
+
+PROBLEMS = {
+    "poisson": (make_poisson, 1_000_000),
+    "logistic": (make_logistic, 500_000),
+    "factor10k": (make_factor10k, 50_000),
+    "influence1k": (make_influence1k, 10_000),
+}
+
+
 # ------------------------------------------------------------------------- fitters
 @dataclass
 class Timing:
@@ -113,13 +167,17 @@ class Timing:
     note: str = ""
 
 
-def _median_time(fit: Callable[[], Any], repeat: int) -> tuple[float, Any]:
+def _median_time(fit: Callable[[], Any], repeat: int,
+                 budget: float | None = None) -> tuple[float, Any]:
+    """Median seconds of ``repeat`` calls (fewer once ``budget`` seconds are spent)."""
     times, out = [], None
     for _ in range(repeat):
         gc.collect()
         t0 = time.perf_counter()
         out = fit()
         times.append(time.perf_counter() - t0)
+        if budget is not None and sum(times) > budget:
+            break
     return float(np.median(times)), out
 
 
@@ -146,19 +204,47 @@ def time_statsmodels(pb: Problem, repeat: int) -> Timing:
     return Timing("statsmodels GLM (IRLS)", sec, np.asarray(res.params), f"{res.fit_history['iteration']} iter")
 
 
-def time_glum(pb: Problem, repeat: int) -> Timing:
+def time_glum(pb: Problem, repeat: int, budget: float | None = None) -> Timing:
     from glum import GeneralizedLinearRegressor
 
     X = pb.data.drop(columns="y")
+    runs = []
 
     def fit():
         model = GeneralizedLinearRegressor(
             alpha=0, family=pb.family, fit_intercept=True, gradient_tol=1e-8, drop_first=True
         )
+        runs.append(1)
         return model.fit(X, pb.y)
 
-    sec, model = _median_time(fit, repeat)
-    return Timing("glum", sec, np.concatenate([[model.intercept_], model.coef_]), f"{model.n_iter_} iter")
+    sec, model = _median_time(fit, repeat, budget)
+    note = f"{model.n_iter_} iter" + (f", {len(runs)} run(s)" if len(runs) < repeat else "")
+    return Timing("glum", sec, np.concatenate([[model.intercept_], model.coef_]), note)
+
+
+def time_aurora_influence(pb: Problem, repeat: int, engine: str) -> Timing:
+    import aurora
+
+    res = aurora.glm(pb.formula, pb.data, family=pb.family, engine=engine)  # not timed
+    sec, infl = _median_time(res.influence, repeat)
+    return Timing("aurora influence()", sec, infl["hat"].to_numpy(), f"{infl.shape[1]} columns")
+
+
+def time_statsmodels_influence(pb: Problem, repeat: int) -> Timing:
+    import statsmodels.api as sm
+
+    Xc = np.column_stack([np.ones(pb.n), pb.design])
+    res = sm.GLM(pb.y, Xc, family=sm.families.Poisson()).fit()  # not timed
+
+    def measures():
+        infl = res.get_influence(observed=False)
+        out = (infl.hat_matrix_diag, infl.cooks_distance[0], infl.resid_studentized,
+               infl.dfbetas)
+        return out
+
+    with np.errstate(all="ignore"):
+        sec, out = _median_time(measures, repeat)
+    return Timing("statsmodels get_influence", sec, out[0], "hat, cooks, studentized, dfbetas")
 
 
 R_SCRIPT = r"""
@@ -210,12 +296,17 @@ def _format_table(pb: Problem, rows: list[Timing], repeat: int, engine: str) -> 
     ref = rows[0]
     matrix = next((r for r in rows if r.method.startswith("aurora fit_glm")), None)
     head = (
-        f"{pb.name}: n = {pb.n:,}, {pb.n_numeric} numeric covariates"
+        f"{pb.name}: n = {pb.n:,}, {pb.n_numeric} numeric covariate"
+        + ("s" if pb.n_numeric > 1 else "")
         + (f" + a {pb.n_levels}-level factor" if pb.n_levels else "")
-        + f" ({pb.n_coef} coefficients); median of {repeat}; aurora engine = {engine}"
+        + f" ({pb.n_coef} coefficients)"
+        + ("; influence() of the fit" if pb.kind == "influence" else "")
+        + f"; median of {repeat}; aurora engine = {engine}"
     )
     lines = [head, ""]
-    header = f"{'method':<26}{'seconds':>10}{'/ aurora.glm':>14}{'/ fit_glm':>11}{'max|coef - aurora|':>21}  notes"
+    ours = "/ aurora" if pb.kind == "influence" else "/ aurora.glm"
+    what = "max|hat - aurora|" if pb.kind == "influence" else "max|coef - aurora|"
+    header = f"{'method':<26}{'seconds':>10}{ours:>14}{'/ fit_glm':>11}{what:>21}  notes"
     lines += [header, "-" * len(header)]
     for r in rows:
         ratio = r.seconds / ref.seconds
@@ -245,8 +336,12 @@ def _versions() -> str:
 
 
 def run(problem: str, n: int | None, repeat: int, engine: str, skip: set[str], r_repeat: int) -> str:
-    make = make_poisson if problem == "poisson" else make_logistic
-    pb = make(n or (1_000_000 if problem == "poisson" else 500_000))
+    make, default_n = PROBLEMS[problem]
+    pb = make(n or default_n)
+    if problem == "factor10k":
+        return _run_factor(pb, make, repeat, engine, skip)
+    if problem == "influence1k":
+        return _run_influence(pb, make, repeat, engine, skip)
     # one untimed fit of every Python method on a small problem first, so that imports,
     # parser construction and library caches are warm and no method pays its first call
     small = make(5_000)
@@ -267,20 +362,52 @@ def run(problem: str, n: int | None, repeat: int, engine: str, skip: set[str], r
     return _format_table(pb, rows, repeat, engine)
 
 
+def _run_factor(pb: Problem, make: Callable[..., Problem], repeat: int, engine: str,
+                skip: set[str]) -> str:
+    """aurora.glm and glum; statsmodels, fit_glm and R need the dense 50,000 x 10,000 matrix."""
+    small = make(2_000, levels=200)
+    time_aurora_formula(small, 1, engine)
+    rows = [time_aurora_formula(pb, repeat, engine)]
+    if "glum" not in skip:
+        try:
+            time_glum(small, 1)
+            # glum's unpenalised solver factorises a dense 10,001 x 10,001 Hessian per
+            # iteration (minutes per fit here): repeats stop after 10 minutes
+            rows.append(time_glum(pb, repeat, budget=600.0))
+        except ImportError as exc:
+            print(f"[{pb.name}] glum skipped: {exc}", file=sys.stderr)
+    return _format_table(pb, rows, repeat, engine)
+
+
+def _run_influence(pb: Problem, make: Callable[..., Problem], repeat: int, engine: str,
+                   skip: set[str]) -> str:
+    small = make(2_000, levels=100)
+    time_aurora_influence(small, 1, engine)
+    rows = [time_aurora_influence(pb, repeat, engine)]
+    if "statsmodels" not in skip:
+        try:
+            time_statsmodels_influence(small, 1)
+            rows.append(time_statsmodels_influence(pb, repeat))
+        except ImportError as exc:
+            print(f"[{pb.name}] statsmodels skipped: {exc}", file=sys.stderr)
+    return _format_table(pb, rows, repeat, engine)
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--n", type=int, default=None,
-                    help="rows (default 1,000,000 for poisson, 500,000 for logistic)")
+                    help="rows (default 1,000,000 for poisson, 500,000 for logistic, 50,000 "
+                         "for factor10k, 10,000 for influence1k)")
     ap.add_argument("--repeat", type=int, default=5, help="timed fits per method (median reported; the first fits of a process pay memory-allocator warm-up)")
     ap.add_argument("--r-repeat", type=int, default=None, help="timed fits in R (default: --repeat)")
     ap.add_argument("--engine", default="numpy", choices=["numpy", "jax", "torch", "pytorch"],
                     help="aurora's array backend")
-    ap.add_argument("--only", choices=["poisson", "logistic"], default=None)
+    ap.add_argument("--only", nargs="+", choices=sorted(PROBLEMS), default=None)
     ap.add_argument("--skip", nargs="*", default=[], choices=["statsmodels", "glum", "r"],
                     help="competitors to leave out")
     args = ap.parse_args(argv)
     print(_versions(), flush=True)
-    for problem in [args.only] if args.only else ["poisson", "logistic"]:
+    for problem in args.only or list(PROBLEMS):
         print("\n" + run(problem, args.n, args.repeat, args.engine, set(args.skip),
                          args.r_repeat or args.repeat), flush=True)
 

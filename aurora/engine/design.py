@@ -12,7 +12,7 @@ import numpy as np
 
 from aurora.backends import Backend, get_backend
 
-__all__ = ["Design", "DenseDesign"]
+__all__ = ["Design", "DenseDesign", "DenseLeverage"]
 
 
 @runtime_checkable
@@ -29,6 +29,17 @@ class Design(Protocol):
     def sandwich(self, w: Any) -> np.ndarray: ...
 
     def weighted_normal_equations(self, w: Any, z: Any) -> tuple[np.ndarray, np.ndarray]: ...
+
+    def gram(self, w: Any, z: Any = None) -> tuple[Any, np.ndarray | None]:
+        """X'WX as a gram (``detect_aliased``, ``take``, ``add``, ``factorize``,
+        ``to_dense``; see :mod:`aurora.engine.linalg`) and X'Wz. The solver uses this when
+        a design has it, so structured designs never form a dense p x p matrix."""
+        ...
+
+    def leverage(self, w: Any) -> Any:
+        """Leverages (``hat``), ``cov_diag`` and ``rows(out, rows, row_scale, col_scale)``
+        writing scaled rows of ``W^{1/2} X (X'WX)^{-1}`` (see :class:`DenseLeverage`)."""
+        ...
 
     def subset(self, columns: np.ndarray) -> "Design": ...
 
@@ -90,12 +101,75 @@ class DenseDesign:
         del xp
         return xtwx, xtwz
 
+    def gram(self, w: Any, z: Any = None):
+        """``X'WX`` as a :class:`~aurora.engine.linalg.DenseGram` and ``X'Wz`` (or None)."""
+        from aurora.engine.linalg import DenseGram
+
+        xtwx, xtwz = self.weighted_normal_equations(w, z)
+        return DenseGram(xtwx), xtwz
+
+    def leverage(self, w: Any) -> "DenseLeverage":
+        """Leverages and the rows of ``W^{1/2} X (X'WX)^{-1}`` (see :class:`DenseLeverage`)."""
+        X = self._X if self.backend.name == "numpy" else self.backend.to_numpy(self._X)
+        w = np.asarray(w if self.backend.name == "numpy" else self.backend.to_numpy(w),
+                       dtype=np.float64)
+        return DenseLeverage(X, w)
+
     def subset(self, columns: np.ndarray) -> "DenseDesign":
         """The design restricted to some columns (same backend)."""
         cols = np.asarray(columns)
         if self.backend.name == "numpy":
             return DenseDesign(self._X[:, cols], self.backend)
         return DenseDesign(self.backend.to_numpy(self._X)[:, cols], self.backend)
+
+
+class DenseLeverage:
+    """Leverages of a weighted least-squares fit, from the QR decomposition of ``W^{1/2} X``.
+
+    As R's ``lm.influence``: ``h_i`` is the squared norm of row ``i`` of Q, so a leverage
+    of 1 comes out as 1 to rounding. The columns must be linearly independent.
+
+    Parameters
+    ----------
+    X : ndarray, shape (n, p)
+    w : ndarray, shape (n,)
+        Working weights (>= 0).
+
+    Attributes
+    ----------
+    hat : ndarray, shape (n,)
+    cov_diag : ndarray, shape (p,)
+        The diagonal of ``(X'WX)^{-1}``.
+
+    Examples
+    --------
+    >>> lev = DenseDesign(np.array([[1.0, 0.0], [1.0, 1.0], [1.0, 2.0]])).leverage(np.ones(3))
+    >>> lev.hat.round(4).tolist()
+    [0.8333, 0.3333, 0.8333]
+    """
+
+    def __init__(self, X: np.ndarray, w: np.ndarray) -> None:
+        from scipy.linalg import qr, solve_triangular
+
+        self._Q, R = qr(X * np.sqrt(w)[:, None], mode="economic", check_finite=False)
+        self._Rinv = solve_triangular(R, np.eye(R.shape[0]), check_finite=False)
+        self.hat = np.einsum("ij,ij->i", self._Q, self._Q)
+        self.cov_diag = np.einsum("ij,ij->i", self._Rinv, self._Rinv)
+
+    def rows(self, out: np.ndarray, rows: np.ndarray, row_scale: np.ndarray,
+             col_scale: np.ndarray) -> None:
+        """Write ``row_scale_i * (W^{1/2} X (X'WX)^{-1})_{ij} * col_scale_j`` for the given
+        rows into ``out`` (len(rows), p), a block of rows at a time."""
+        RinvT = self._Rinv.T * col_scale[None, :]
+        step = _row_block(out.shape[1])
+        for r0 in range(0, rows.size, step):
+            r1 = min(rows.size, r0 + step)
+            out[r0:r1] = matmul(self._Q[rows[r0:r1]], RinvT) * row_scale[r0:r1, None]
+
+
+def _row_block(p: int) -> int:
+    """Rows per block when writing an (n, p) result: about 2 MB at a time."""
+    return max(16, (1 << 18) // max(p, 1))
 
 
 # NumPy and SciPy each bundle an OpenBLAS with its own thread pool; alternating between them
@@ -124,6 +198,15 @@ def gemv_t(X: np.ndarray, v: np.ndarray) -> np.ndarray:
     if X.flags.f_contiguous:
         return dgemv(1.0, X, v, trans=1)
     return dgemv(1.0, X.T, v, trans=0)
+
+
+def matmul(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """``A @ B`` with SciPy's BLAS (``dgemm``)."""
+    from scipy.linalg.blas import dgemm
+
+    if A.shape[0] == 0 or B.shape[1] == 0 or A.shape[1] == 0:
+        return np.zeros((A.shape[0], B.shape[1]))
+    return dgemm(1.0, A, B)
 
 
 def as_contiguous(X: np.ndarray) -> np.ndarray:

@@ -12,13 +12,13 @@ With a penalty ``S`` the normal equations become ``(X'WX + S) beta = X'Wz``
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from typing import Any
 
 import numpy as np
 
 from aurora.engine.design import Design
-from aurora.engine.linalg import detect_aliased, spd_inverse, spd_solve
+from aurora.engine.linalg import DenseGram
 from aurora.errors import AuroraError
 
 __all__ = ["IRLSControl", "IterationRecord", "IRLSResult", "fit_pirls", "NoValidCoefficientsError"]
@@ -56,7 +56,38 @@ class IterationRecord:
     step_halvings: int
 
 
-@dataclass(frozen=True)
+class _FromFactor:
+    """A field of :class:`IRLSResult` computed from the final factorisation when first read.
+
+    A dataclass field whose default is a descriptor: a value given to ``__init__`` (a
+    loaded result) is stored and returned; otherwise the factorisation supplies it. So a
+    fit with a 10,000-level factor never forms its 10,000 x 10,000 covariance unless
+    asked, while saving and loading (which go field by field) see a plain array.
+    """
+
+    def __init__(self, method: str) -> None:
+        self.method = method
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.slot = "_" + name
+
+    def __get__(self, obj: Any, objtype: Any = None) -> Any:
+        if obj is None:
+            return None  # the field's default
+        value = obj.__dict__.get(self.slot)
+        if value is None:
+            factor = obj.__dict__.get("_factor")
+            if factor is None:
+                return None
+            value = getattr(factor, self.method)()
+            obj.__dict__[self.slot] = value
+        return value
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        obj.__dict__[self.slot] = value
+
+
+@dataclass(frozen=True, repr=False)
 class IRLSResult:
     """Output of :func:`fit_pirls` (arrays are NumPy float64).
 
@@ -72,15 +103,19 @@ class IRLSResult:
         ``w`` of the final weighted least-squares step (R's ``fit$weights``).
     working_residuals : ndarray
         ``(y - mu) / mu_eta(eta)`` (R's ``fit$residuals``).
-    xtwx : ndarray, shape (r, r)
-        ``X'WX (+ S)`` of the final step on the non-aliased columns.
-    cov_unscaled : ndarray, shape (r, r)
-        Its inverse.
     n_iter : int
     converged : bool
     boundary : bool
         Step halving was needed to stay in the domain.
     trace : tuple of IterationRecord
+    xtwx : ndarray, shape (r, r)
+        ``X'WX (+ S)`` of the final step on the non-aliased columns (formed on first use).
+    cov_unscaled : ndarray, shape (r, r)
+        Its inverse (formed on first use; :attr:`cov_unscaled_diag` gives the diagonal
+        without it).
+    factor : InitVar
+        The factorisation of ``xtwx`` (``solve``, ``inverse``, ``inverse_diag``,
+        ``matrix``); not a field, so not saved.
     """
 
     beta: np.ndarray
@@ -90,16 +125,32 @@ class IRLSResult:
     deviance: float
     working_weights: np.ndarray
     working_residuals: np.ndarray
-    xtwx: np.ndarray
-    cov_unscaled: np.ndarray
     n_iter: int
     converged: bool
     boundary: bool
     trace: tuple[IterationRecord, ...] = field(default=())
+    xtwx: Any = _FromFactor("matrix")
+    cov_unscaled: Any = _FromFactor("inverse")
+    factor: InitVar[Any] = None
+
+    def __post_init__(self, factor: Any) -> None:
+        object.__setattr__(self, "_factor", factor)
 
     @property
     def rank(self) -> int:
         return int((~self.aliased).sum())
+
+    def __repr__(self) -> str:  # short: the dataclass repr would form xtwx and its inverse
+        return (f"IRLSResult(p={self.beta.size}, rank={self.rank}, deviance={self.deviance!r}, "
+                f"n_iter={self.n_iter}, converged={self.converged}, boundary={self.boundary})")
+
+    @property
+    def cov_unscaled_diag(self) -> np.ndarray:
+        """The diagonal of :attr:`cov_unscaled`, without forming the matrix when possible."""
+        cached = self.__dict__.get("_cov_unscaled")
+        if cached is None and self.__dict__.get("_factor") is not None:
+            return self.__dict__["_factor"].inverse_diag()
+        return np.diag(self.cov_unscaled).copy()
 
 
 def _as_float(x: Any) -> float:
@@ -194,7 +245,7 @@ def fit_pirls(
     beta_k = np.zeros(p)
     converged = boundary = False
     trace: list[IterationRecord] = []
-    xtwx_k = np.zeros((0, 0))
+    factor: Any = None
     w_work = None
     it = 0
     zero = be.asarray(np.zeros(1))[0]
@@ -206,21 +257,23 @@ def fit_pirls(
         z = xp.where(good, (eta - off_b) + (y_b - mu) / safe_mu_eta, zero)
         w_work = xp.where(good, w_b * mu_eta**2 / xp.where(good, var, zero + 1.0), zero)
         if aliased is None:
-            xtwx_full, xtwz_full = design.weighted_normal_equations(w_work, z)
-            aliased = detect_aliased(xtwx_full if penalty is None else xtwx_full + penalty,
-                                     control.alias_tol)
+            gram, xtwz_full = _gram(design, w_work, z)
+            if penalty is not None:
+                gram = gram.add(penalty)
+            aliased = gram.detect_aliased(control.alias_tol)
             keep = np.where(~aliased)[0]
             if aliased.any():
                 sub = design.subset(keep)
                 if coef_old is not None:
                     coef_old = coef_old[keep]
-            xtwx_k = xtwx_full[np.ix_(keep, keep)]
+                gram = gram.take(keep)
             xtwz_k = xtwz_full[keep]
         else:
-            xtwx_k, xtwz_k = sub.weighted_normal_equations(w_work, z)
-        if penalty is not None:
-            xtwx_k = xtwx_k + penalty[np.ix_(keep, keep)]
-        beta_k = spd_solve(xtwx_k, xtwz_k)
+            gram, xtwz_k = _gram(sub, w_work, z)
+            if penalty is not None:
+                gram = gram.add(penalty[np.ix_(keep, keep)])
+        factor = gram.factorize()
+        beta_k = factor.solve(xtwz_k)
         eta = sub.matvec(beta_k) + off_b
         mu = link.inverse(eta)
         dev = _as_float(xp.sum(family.deviance_residuals(y_b, mu, w_b)))
@@ -258,7 +311,18 @@ def fit_pirls(
         wres = (y_np - mu_np) / mu_eta_np
     return IRLSResult(
         beta=beta, aliased=aliased, eta=eta_np, mu=mu_np, deviance=dev,
-        working_weights=be.to_numpy(w_work), working_residuals=wres,
-        xtwx=xtwx_k, cov_unscaled=spd_inverse(xtwx_k), n_iter=it,
-        converged=converged, boundary=boundary, trace=tuple(trace),
+        working_weights=be.to_numpy(w_work), working_residuals=wres, n_iter=it,
+        converged=converged, boundary=boundary, trace=tuple(trace), factor=factor,
     )
+
+
+def _gram(design: Any, w: Any, z: Any) -> tuple[Any, np.ndarray]:
+    """``X'WX`` as a gram object (structured where the design has structure) and ``X'Wz``.
+
+    Designs that only answer ``weighted_normal_equations`` get a dense gram.
+    """
+    gram = getattr(design, "gram", None)
+    if gram is not None:
+        return gram(w, z)
+    xtwx, xtwz = design.weighted_normal_equations(w, z)
+    return DenseGram(xtwx), xtwz
