@@ -153,6 +153,31 @@ class IRLSResult:
         return np.diag(self.cov_unscaled).copy()
 
 
+def _empty_fit(be: Any, y: Any, w: Any, offset: Any, family: Any) -> IRLSResult:
+    """A model with no coefficients (``y ~ 0``): R's ``glm.fit`` ``EMPTY`` branch, where
+    eta is the offset, nothing is iterated and the fit counts as converged (R sets its
+    boundary flag there but warns about neither)."""
+    link = family.link
+    eta = offset
+    if not link.valid_eta(eta):
+        raise NoValidCoefficientsError("invalid linear predictor values in empty model",
+                                       "add terms or change the offset")
+    mu = link.inverse(eta)
+    if not family.valid_mu(mu):
+        raise NoValidCoefficientsError("invalid fitted means in empty model",
+                                       "add terms or change the offset")
+    dev = _as_float(be.xp.sum(family.deviance_residuals(y, mu, w)))
+    mu_eta = link.inverse_derivative(eta)
+    to_np = be.to_numpy
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ww = to_np(w) * to_np(mu_eta) ** 2 / to_np(family.variance(mu))
+        wres = (to_np(y) - to_np(mu)) / to_np(mu_eta)
+    return IRLSResult(np.zeros(0), np.zeros(0, dtype=bool), to_np(eta).astype(float),
+                      to_np(mu).astype(float), dev, np.asarray(ww, dtype=float),
+                      np.asarray(wres, dtype=float), 0, True, False,
+                      xtwx=np.zeros((0, 0)), cov_unscaled=np.zeros((0, 0)))
+
+
 def _as_float(x: Any) -> float:
     return float(x.item() if hasattr(x, "item") else x)
 
@@ -218,6 +243,8 @@ def fit_pirls(
     w_b = be.asarray(weights)
     off_b = be.asarray(offset)
     link = family.link
+    if p == 0:
+        return _empty_fit(be, y_b, w_b, off_b, family)
 
     if etastart is not None:
         eta = be.asarray(etastart)

@@ -206,3 +206,18 @@ def test_no_runtime_warning_from_a_normal_fit(df):
         str(m.summary())
         m.influence()
         m.residuals("pearson")
+
+
+def test_empty_model_as_r_glm_fit():
+    """``y ~ 0`` (R's EMPTY branch of glm.fit): eta is the offset, 0 iterations, no
+    warning; for a Gaussian the deviance is then sum(y^2)."""
+    mt = aurora.datasets.load("mtcars")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        m = aurora.glm("mpg ~ 0", mt)
+    assert m.n_iter == 0 and m.converged and len(m.params) == 0
+    assert m.deviance == pytest.approx(float((mt["mpg"] ** 2).sum()), rel=1e-14)
+    assert "No Coefficients" in str(m.summary()) and "No coefficients" in str(m)
+    p = aurora.glm("count ~ 0", aurora.datasets.load("InsectSprays"), family="poisson",
+                   offset=np.full(72, np.log(10.0)))
+    assert np.allclose(p.fitted, 10.0)
