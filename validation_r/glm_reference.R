@@ -876,6 +876,28 @@ add_case("poisson_factor_newdata_na",
          newdata_na = data.frame(x = c(0.2, 0.5, 0.8, 0.4), f = c("A", NA, "C", "B"),
                                  stringsAsFactors = FALSE))
 
+## 51. R's model.frame evaluates ns(), poly(), scale() and cut(x, 3) on every row of the
+## data, before subset and na.action drop rows: knots, poly coefficients, centre/scale and
+## breaks come from all rows (here 12 rows with y missing and a subset), factor levels
+## from the rows kept
+set.seed(SEED + 251L)
+n <- 220
+d <- data.frame(x = r4(runif(n)), z = r4(rnorm(n)), w = r4(rexp(n)), v = r4(runif(n, 0, 9)),
+                k = fac(n, 3))
+d$y <- r4(1 + sin(3 * d$x) + 0.5 * d$z - 0.2 * d$z^2 + 0.3 * d$w + 0.1 * d$v +
+          c(A = 0, B = 0.5, C = -0.4)[d$k] + rnorm(n, sd = 0.4))
+d$y[sample(n, 12)] <- NA
+add_case("gaussian_transforms_learn_all_rows",
+         "Gaussian with ns, poly, scale, cut(breaks = 3), factor; y has NAs and a subset: transforms learn on all rows as R's model.frame.",
+         "y ~ ns(x, df = 3) + poly(z, 2) + scale(w) + cut(v, breaks = 3) + factor(k)",
+         "gaussian()", d, "y", subset = "z > -1.5",
+         newdata = data.frame(x = c(0.1, 0.3, 0.5, 0.7, 0.9, 0.2), z = c(-1, -0.5, 0, 0.5, 1, 1.2),
+                              w = c(0.2, 0.5, 1, 1.5, 2, 0.8),
+                              # R's predict recomputes cut(v, 3) from the new data: give it
+                              # the data's range so its breaks are the fit's
+                              v = c(min(d$v), 2, 4, 6, max(d$v), 3.3),
+                              k = c("A", "B", "C", "A", "B", "C"), stringsAsFactors = FALSE))
+
 # ---------------------------------------------------------------------------
 # Extras: nested-model tests, car::Anova, Wald tests.
 

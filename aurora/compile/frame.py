@@ -12,7 +12,7 @@ import pandas as pd
 from aurora.errors import DataError, MissingDataError, UnknownVariableError
 
 __all__ = ["as_frame", "FrameInfo", "prepare_frame", "NA_ACTIONS", "factor_levels", "numeric_time",
-           "refuse_infinite"]
+           "refuse_infinite", "typed_columns"]
 
 NA_ACTIONS = ("omit", "exclude", "raise")
 
@@ -132,6 +132,25 @@ def refuse_infinite(name: str, values: Any, index: pd.Index) -> None:
                         "replace Inf/-Inf by finite values, or by NaN to treat them as missing")
 
 
+def typed_columns(data: pd.DataFrame, variables: list[str], factors: Iterable[str] = (),
+                  logical: Iterable[str] = ()) -> pd.DataFrame:
+    """The columns a model reads, typed as R's model frame types them: factors as
+    ``Categorical``, datetimes as seconds, logicals read inside calls kept logical. Every
+    row is kept (no copy of numeric data, no block consolidation: both cost seconds at a
+    million rows; the user's frame is never modified)."""
+    factors, logical = set(factors), set(logical)
+    columns = {}
+    for name in variables:
+        col = numeric_time(data[name])
+        if name in logical and name not in factors and pd.api.types.is_bool_dtype(col.dtype):
+            columns[name] = col
+            continue
+        columns[name] = _to_factor(col) if (name in factors or _is_factor(col)) else col
+    if not variables:
+        return pd.DataFrame(index=data.index)
+    return pd.DataFrame(columns, index=data.index, copy=False)
+
+
 def prepare_frame(
     data: pd.DataFrame,
     variables: Iterable[str],
@@ -176,18 +195,7 @@ def prepare_frame(
         err = UnknownVariableError(missing[0], [str(c) for c in data.columns])
         err.names = tuple(missing)
         raise err
-    # Build the frame column by column: no copy of numeric data, no block consolidation
-    # (both cost seconds at a million rows); the user's frame is never modified.
-    factors, logical = set(factors), set(logical)
-    columns = {}
-    for name in variables:
-        col = numeric_time(data[name])
-        if name in logical and name not in factors and pd.api.types.is_bool_dtype(col.dtype):
-            columns[name] = col
-            continue
-        columns[name] = _to_factor(col) if (name in factors or _is_factor(col)) else col
-    frame = pd.DataFrame(columns, index=data.index, copy=False) if variables else \
-        pd.DataFrame(index=data.index)
+    frame = typed_columns(data, variables, factors, logical)
     n = len(frame)
     bad = np.zeros(n, dtype=bool)
     problems = []

@@ -230,6 +230,7 @@ def compile_plan(
     fam = get_family(family) if family is not None else get_family("gaussian")
     w_col, w_arr = _weights_arg(weights, data, "weights")
     o_col, o_arr = _weights_arg(offset, data, "offset")
+    full_data = data  # R evaluates a formula's functions on every row, then subsets
     if subset is not None:  # R applies subset before na.action, to weights and offset too
         rows = subset_mask(subset, data)
         data = data.loc[rows]
@@ -272,9 +273,14 @@ def compile_plan(
     levels = factor_levels(frame)
     coded = choose_coded_terms(parametric, frame, ast.intercept, factor_coding)
     direct = choose_direct_terms(parametric, frame, coded)
-    layout = _layout(parametric, frame, levels, ast.intercept, coded, direct)
+    learn = None
+    if len(frame) < len(full_data) and any("(" in f for t in parametric for f in t.factors):
+        from aurora.compile.frame import typed_columns
+
+        learn = typed_columns(full_data, list(frame.columns), logical=logical)
+    layout = _layout(parametric, frame, levels, ast.intercept, coded, direct, learn)
     if layout is None:  # formulaic ordered terms unexpectedly: build every column densely
-        layout = _layout(parametric, frame, levels, ast.intercept, set(), set())
+        layout = _layout(parametric, frame, levels, ast.intercept, set(), set(), learn)
     rhs, fspec, mm, names, term_labels, term_cols, dense_cols, coded_factors, direct_cols = layout
 
     offset_exprs = tuple(to_python(o.expr) for o in ast.offsets)
@@ -303,12 +309,17 @@ def compile_plan(
                      frame.index, resp.levels, factor_codes=codes)
 
 
-def _layout(parametric, frame, levels, intercept, coded, direct):
+def _layout(parametric, frame, levels, intercept, coded, direct, learn=None):
     """Materialise the terms formulaic must build and lay out every column in R's order.
 
     ``coded`` terms become factor-coded blocks; ``direct`` terms (a plain numeric column)
     are read straight from the frame, saving formulaic's copy of the data. Returns None
     when formulaic's term order differs from R's (then the caller builds all densely).
+
+    ``learn`` (every row of the data, before ``subset`` and ``na.action``) is where the
+    functions learn their state, as in R's ``model.frame``, which evaluates ``ns(x)``,
+    ``poly(x)``, ``scale(x)``, ``cut(x, 3)`` on all rows and only then drops rows: knots,
+    centres and breaks come from all rows, factor levels from the rows kept.
     """
     from formulaic import model_matrix
 
@@ -320,8 +331,11 @@ def _layout(parametric, frame, levels, intercept, coded, direct):
     rhs = " + ".join(["1" if intercept else "0"] + [_python_term(t, ordered) for t in kept])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        mm = run_formulaic(model_matrix, rhs, frame, ensure_full_rank=True, na_action="ignore",
-                           context=r_context())
+        if learn is None:
+            mm = run_formulaic(model_matrix, rhs, frame, ensure_full_rank=True,
+                               na_action="ignore", context=r_context())
+        else:
+            mm = _learn_then_build(rhs, learn, frame)
     fspec = mm.model_spec
     r_text = {normalise_factor(_py_factor(f, ordered)): f for t in parametric for f in t.factors}
     flevels = {normalise_factor(_py_factor(f, ordered)): levels.get(f, ())
@@ -377,6 +391,28 @@ def _layout(parametric, frame, levels, intercept, coded, direct):
         cols.append(tuple(range(start, len(names))))
     return (rhs, fspec, mm, tuple(names), labels, cols, tuple(dense_cols), tuple(coded_factors),
             tuple(direct_columns))
+
+
+def _learn_then_build(rhs: str, learn: pd.DataFrame, frame: pd.DataFrame):
+    """Transforms learn on ``learn`` (all rows); levels and the matrix come from ``frame``."""
+    from formulaic import ModelSpec as FormulaicSpec
+    from formulaic import model_matrix
+
+    from aurora.compile.context import r_context, run_formulaic
+
+    first = run_formulaic(model_matrix, rhs, learn, ensure_full_rank=True, na_action="ignore",
+                          context=r_context())
+    state = {}
+    for key, st in first.model_spec.transform_state.items():
+        # a factor's levels are learnt again on the rows kept (model.frame drops unused
+        # levels after na.action); as.numeric() reads codes of the full factor
+        st = dict(st)
+        if "levels" in st and not key.startswith("as_numeric("):
+            st.pop("levels")
+        state[key] = st
+    spec = FormulaicSpec(formula=first.model_spec.formula, ensure_full_rank=True,
+                         na_action="ignore", transform_state=state)
+    return run_formulaic(spec.get_model_matrix, frame, context=r_context())
 
 
 def _numeric_factor_values(parametric, frame: pd.DataFrame, levels: dict) -> dict:
