@@ -898,6 +898,19 @@ add_case("gaussian_transforms_learn_all_rows",
                               v = c(min(d$v), 2, 4, 6, max(d$v), 3.3),
                               k = c("A", "B", "C", "A", "B", "C"), stringsAsFactors = FALSE))
 
+## 52. rows where a function of the formula gives NA are dropped by model.frame as missing
+## data are: log() of negative values (R warns "NaNs produced") and cut() outside its
+## breaks; ns() still learns its knots on every row
+set.seed(SEED + 252L)
+n <- 160
+d <- data.frame(x = r4(runif(n, -0.5, 4)), z = r4(runif(n, 0, 12)), u = r4(runif(n)))
+d$y <- r4(2 + 0.5 * log(pmax(d$x, 0.05)) + 0.2 * (d$z > 5) + sin(2 * d$u) + rnorm(n, sd = 0.3))
+add_case("gaussian_functions_give_na",
+         "Gaussian y ~ log(x) + cut(z, breaks = c(0, 2, 5, 10)) + ns(u, df = 3): rows with x <= 0 or z > 10 dropped as missing.",
+         "y ~ log(x) + cut(z, breaks = c(0, 2, 5, 10)) + ns(u, df = 3)", "gaussian()", d, "y",
+         newdata = data.frame(x = c(0.5, 1, 2, 3, 3.5, 1.5), z = c(1, 3, 6, 8, 9.5, 4.5),
+                              u = c(0.1, 0.3, 0.5, 0.7, 0.9, 0.6)))
+
 # ---------------------------------------------------------------------------
 # Extras: nested-model tests, car::Anova, Wald tests.
 

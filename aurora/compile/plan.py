@@ -250,6 +250,9 @@ def compile_plan(
                             data[col].to_numpy(dtype=float, na_value=np.nan), data.index)
     bare = {f for t in ast.parametric for f in t.factors}
     logical = [v for v in variables if v not in bare]  # read only inside calls
+    computed = _computed_missing(ast, data, variables, logical)
+    if computed is not None:
+        extra["values the formula's functions compute"] = computed
     frame, keep, info = prepare_frame(data, variables, extra, na_action, logical=logical)
 
     resp = build_response(ast.response, frame, fam.name)
@@ -391,6 +394,68 @@ def _layout(parametric, frame, levels, intercept, coded, direct, learn=None):
         cols.append(tuple(range(start, len(names))))
     return (rhs, fspec, mm, tuple(names), labels, cols, tuple(dense_cols), tuple(coded_factors),
             tuple(direct_columns))
+
+
+def _is_missing(value: Any, n: int) -> np.ndarray | None:
+    """Rows where a computed value is NA/NaN (not Inf), or None when it cannot tell."""
+    if isinstance(value, pd.Series):
+        return value.isna().to_numpy() if len(value) == n else None
+    if isinstance(value, pd.DataFrame):
+        return value.isna().any(axis=1).to_numpy() if len(value) == n else None
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        try:
+            arr = pd.isna(np.asarray(value, dtype=object))
+            return arr.reshape(n, -1).any(axis=1) if arr.size and arr.shape[0] == n else None
+        except Exception:  # noqa: BLE001 - cannot tell: let formulaic report it
+            return None
+    if arr.ndim == 0 or arr.shape[0] != n:
+        return None
+    return np.isnan(arr.reshape(n, -1)).any(axis=1)
+
+
+def _computed_missing(ast: Formula, data: pd.DataFrame, variables: list[str],
+                      logical: list[str]) -> np.ndarray | None:
+    """R's model.frame drops rows where a function of the formula gives NA (``log(-1)``,
+    ``cut()`` outside its breaks, ``factor(x, levels = )`` without ``x``'s value), as it
+    drops rows with missing data. Returns an array that is NaN at those rows (None when
+    there are none), to be handled by ``na_action`` with the rest."""
+    from aurora.compile.context import evaluate_python
+    from aurora.compile.frame import typed_columns
+
+    exprs = [f for t in ast.parametric for f in t.factors if "(" in f]
+    exprs += [o.expr for o in ast.offsets]
+    if ast.response is not None and ast.response.kind == "transform":
+        exprs.append(ast.response.expr)
+    exprs = [e for e in dict.fromkeys(exprs) if not e.startswith(("C(", "poly("))]
+    if not exprs:
+        return None
+    cols = [v for v in variables if v in data.columns]
+    frame = typed_columns(data, cols, logical=logical)
+    n = len(frame)
+    raw_missing = frame.isna().any(axis=1).to_numpy() if cols else np.zeros(n, bool)
+    missing = np.zeros(n, dtype=bool)
+    for expr in exprs:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                with np.errstate(all="ignore"):
+                    value = evaluate_python(to_python(expr), frame)
+        except Exception:  # noqa: BLE001 - the model-matrix stage reports it properly
+            continue
+        m = _is_missing(value, n)
+        if m is not None:
+            missing |= m
+    missing &= ~raw_missing  # rows missing in the data are counted as such already
+    if not missing.any():
+        return None
+    from aurora.errors import DataWarning
+
+    warnings.warn(f"{int(missing.sum())} row(s) where the formula's functions give NA/NaN "
+                  "(e.g. log of a negative number, a value outside cut()'s breaks) are "
+                  "treated as missing, as R's model.frame does", DataWarning, stacklevel=4)
+    return np.where(missing, np.nan, 0.0)
 
 
 def _learn_then_build(rhs: str, learn: pd.DataFrame, frame: pd.DataFrame):
