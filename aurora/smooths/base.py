@@ -19,10 +19,11 @@ from typing import Any, Callable, Mapping, Protocol
 
 import numpy as np
 
-from aurora.errors import UnknownNameError
+from aurora.errors import DataError, ModelSpecError, UnknownNameError, UnknownVariableError
 
 __all__ = ["RawBasis", "SmoothBlock", "BasisBuilder", "register_basis", "get_basis",
-           "basis_names", "BASES"]
+           "basis_names", "BASES", "smooth_label", "basis_dimension", "penalty_orders",
+           "is_factor_like", "covariate", "one_variable", "term_knots"]
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,14 @@ class SmoothBlock:
 
 
 class BasisBuilder(Protocol):
-    """What a registered basis provides (one module per basis under aurora/smooths)."""
+    """What a registered basis provides (one module per basis under aurora/smooths).
+
+    A builder may also set ``k_too_large`` (read with ``getattr``, default ``"error"``):
+    what mgcv does when ``k`` exceeds the number of unique covariate values, ``"error"``
+    (a :class:`~aurora.errors.DataError`, as mgcv's tp, cr and cc), ``"warn"`` (a
+    :class:`~aurora.errors.DataWarning`, as mgcv's ps and bs) or ``"ignored"`` (``re``,
+    whose dimension comes from the data).
+    """
 
     name: str
 
@@ -149,3 +157,94 @@ def _load_all() -> None:
     for mod in pkgutil.iter_modules(pkg.__path__):
         if mod.name not in ("base", "constraints") and not mod.name.startswith("_"):
             importlib.import_module(f"aurora.smooths.{mod.name}")
+
+
+# ----------------------------------------------------------------------------------------
+# Helpers shared by the basis modules: reading a Smooth term's options as mgcv's s() does.
+
+
+def smooth_label(term: Any) -> str:
+    """mgcv's label of a smooth without ``by``: ``s(x)``, ``s(x,z)``, ``te(x,z)``."""
+    return f"{term.kind}({','.join(term.variables)})"
+
+
+def basis_dimension(term: Any) -> int:
+    """mgcv's ``bs.dim``: ``k`` rounded as ``s()`` rounds it; -1 (the basis's default)
+    when ``k`` is not given."""
+    k = term.k
+    if k is None:
+        return -1
+    if isinstance(k, tuple):
+        if len(k) != 1:
+            raise ModelSpecError(f"{smooth_label(term)}: k must be a single number, got {k}")
+        k = k[0]
+    if isinstance(k, bool) or not isinstance(k, (int, float)):
+        raise ModelSpecError(f"{smooth_label(term)}: k must be a number, got {k!r}")
+    return int(round(float(k)))  # R's round(): halves to even, as s() rounds k
+
+
+def penalty_orders(term: Any) -> tuple[float, ...]:
+    """mgcv's ``p.order`` (the ``m`` option) as a tuple, NaN where R has ``NA``."""
+    m = term.m
+    if m is None:
+        return (float("nan"),)
+    values = m if isinstance(m, tuple) else (m,)
+    out = []
+    for v in values:
+        if v is None:
+            out.append(float("nan"))
+        elif isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise ModelSpecError(f"{smooth_label(term)}: m must be numeric, got {m!r}")
+        else:
+            out.append(float(v))
+    return tuple(out)
+
+
+def is_factor_like(values: Any) -> bool:
+    """Whether a column is a factor in R's sense (categorical, strings, logicals)."""
+    dtype = getattr(values, "dtype", None)
+    if dtype is None:
+        values = np.asarray(values)
+        dtype = values.dtype
+    if str(dtype) == "category":
+        return True
+    kind = getattr(dtype, "kind", "O")
+    return kind not in "iufc"
+
+
+def one_variable(term: Any, bs: str) -> str:
+    """The single covariate of a 1-D basis (mgcv: "Basis only handles 1D smooths")."""
+    if len(term.variables) != 1:
+        raise ModelSpecError(
+            f"{smooth_label(term)}: the {bs!r} basis only handles 1-D smooths",
+            "use bs='tp' or a tensor product te() for smooths of several variables")
+    return term.variables[0]
+
+
+def _column(data: Mapping[str, Any], name: str) -> Any:
+    try:
+        return data[name]
+    except (KeyError, IndexError):
+        raise UnknownVariableError(name, tuple(map(str, data.keys()))) from None
+
+
+def covariate(term: Any, data: Mapping[str, Any], name: str) -> np.ndarray:
+    """A smooth's numeric covariate as float64; a factor is refused (mgcv needs ``bs='re'``
+    or ``by=`` for those)."""
+    values = _column(data, name)
+    if is_factor_like(values):
+        raise DataError(
+            f"{smooth_label(term)}: {name} is a factor; a smooth needs a numeric covariate",
+            f"use s({name}, bs='re') for a random effect, by={name} for one smooth per "
+            f"level, or a parametric term {name}")
+    return np.asarray(values, dtype=float).reshape(-1)
+
+
+def term_knots(knots: Any, name: str) -> np.ndarray | None:
+    """The knots supplied for variable ``name`` (mgcv's ``knots = list(x = ...)``)."""
+    if not knots:
+        return None
+    k = knots.get(name) if hasattr(knots, "get") else None
+    if k is None:
+        return None
+    return np.asarray(k, dtype=float).reshape(-1)
