@@ -74,22 +74,25 @@ def glm_influence(result: Any) -> pd.DataFrame:
         design = design.subset(np.flatnonzero(keep))
     w = np.asarray(est.working_weights, dtype=float)
     ok = np.flatnonzero(np.asarray(result.plan.weights, dtype=float) > 0)
-    lev = design.leverage(w)
+    n, p = ok.size, int(keep.sum())
+    lev = design.leverage(w) if p else _NoColumns(w.size)
     dev, pear = _residuals(result)
     # R's lm.influence leaves out rows with zero prior weight
     hat, dev, pear = lev.hat[ok], dev[ok], pear[ok]
-    n, p = ok.size, int(keep.sum())
 
     hat = np.where(hat >= 1 - 10 * _EPS, 1.0, hat)
     lev1 = hat == 1.0
     e = dev.copy()
-    e[np.abs(e) < 100 * _EPS * np.median(np.abs(e))] = 0.0
+    if p:  # lm.influence's rank-0 branch keeps the residuals as they are
+        e[np.abs(e) < 100 * _EPS * np.median(np.abs(e))] = 0.0
     disp = float(result.scale)
     with np.errstate(divide="ignore", invalid="ignore"):
         one_h = 1.0 - hat
         ss = float(np.sum(e**2))
         loo = ss - e**2 / np.where(lev1, 1.0, one_h)
         sigma = np.sqrt(np.where(lev1, ss, loo) / (n - p - 1))
+        if not p:
+            sigma = np.full(n, np.sqrt(result.deviance / result.df_residual))
         cooks = _nan_inf((pear / one_h) ** 2 * hat / (disp * p))
         rstandard = _nan_inf(e / np.sqrt(disp * one_h))
         r = _nan_inf(np.sign(e) * np.sqrt(e**2 + hat * pear**2 / one_h))
@@ -110,6 +113,17 @@ def glm_influence(result: Any) -> pd.DataFrame:
     if getattr(info, "exclude", False):
         out = _pad_excluded(out, info.input_index, result)
     return out
+
+
+class _NoColumns:
+    """The leverage of a model without coefficients (``y ~ 0``): all zero."""
+
+    def __init__(self, n: int) -> None:
+        self.hat = np.zeros(n)
+        self.cov_diag = np.zeros(0)
+
+    def rows(self, out: np.ndarray, *args: object) -> None:
+        pass
 
 
 def _pad_excluded(out: pd.DataFrame, input_index: pd.Index, result: Any) -> pd.DataFrame:
