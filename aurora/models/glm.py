@@ -99,7 +99,7 @@ class GLMResult:
     def bse(self) -> pd.Series:
         """Standard errors; NaN for aliased coefficients."""
         se = np.full(len(self.column_names), np.nan)
-        se[~self.estimates.irls.aliased] = np.sqrt(np.diag(self._cov))
+        se[~self.estimates.irls.aliased] = np.sqrt(self.estimates.irls.cov_unscaled_diag * self.scale)
         return pd.Series(se, index=list(self.column_names), name="se")
 
     @property
