@@ -23,7 +23,7 @@ from aurora.errors import DataError, ModelSpecError, UnknownNameError, UnknownVa
 
 __all__ = ["RawBasis", "SmoothBlock", "BasisBuilder", "register_basis", "get_basis",
            "basis_names", "BASES", "smooth_label", "basis_dimension", "penalty_orders",
-           "is_factor_like", "covariate", "one_variable", "term_knots"]
+           "is_factor_like", "covariate", "one_variable", "term_knots", "data_column"]
 
 
 @dataclass(frozen=True)
@@ -35,13 +35,16 @@ class RawBasis:
     X : ndarray, shape (n, k)
         Model-matrix columns on the fitting data.
     penalties : tuple of ndarray, each (k, k)
-        Penalty matrices as the basis defines them (before mgcv's rescaling).
+        Penalty matrices as the basis defines them (before mgcv's rescaling); empty for
+        ``fx=True`` (mgcv drops the penalties of a fixed smooth).
     null_space_dim : int
         Dimension of the penalty null space (mgcv's ``null.space.dim``).
     rank : tuple of int
         Rank of each penalty (mgcv's ``rank``).
     state : mapping
         What :func:`predict_matrix` needs to rebuild the columns (knots...), JSON-able.
+        The bases of this package keep ``term`` (the covariate names) and ``bs_dim``
+        (mgcv's ``bs.dim``) there.
     constraint : ndarray of shape (j, k) or None
         Identifiability constraint ``C beta = 0``; None means mgcv's default, the
         sum-to-zero constraint ``colSums(X)``. An empty (0, k) array means no constraint
@@ -79,7 +82,11 @@ class SmoothBlock:
     rank : tuple of int
     state : mapping
         The raw basis's state plus the constraint's null-space basis ``Z`` (as nested
-        lists), so :meth:`predict_matrix` reproduces :attr:`X` on the fitting data.
+        lists), so :meth:`predict_matrix` reproduces :attr:`X` on the fitting data:
+        :func:`aurora.smooths.constraints.absorb` adds ``bs``, ``label``, ``n_cons``
+        (number of constraints), ``Z`` (k x p, None without a constraint) and ``indi``
+        (mgcv's sparse-constraint columns, or None), and
+        :func:`aurora.smooths.constraints.predict_block` reads them.
     """
 
     label: str
@@ -221,7 +228,8 @@ def one_variable(term: Any, bs: str) -> str:
     return term.variables[0]
 
 
-def _column(data: Mapping[str, Any], name: str) -> Any:
+def data_column(data: Mapping[str, Any], name: str) -> Any:
+    """Column ``name`` of ``data``; a missing one is an UnknownVariableError."""
     try:
         return data[name]
     except (KeyError, IndexError):
@@ -231,7 +239,7 @@ def _column(data: Mapping[str, Any], name: str) -> Any:
 def covariate(term: Any, data: Mapping[str, Any], name: str) -> np.ndarray:
     """A smooth's numeric covariate as float64; a factor is refused (mgcv needs ``bs='re'``
     or ``by=`` for those)."""
-    values = _column(data, name)
+    values = data_column(data, name)
     if is_factor_like(values):
         raise DataError(
             f"{smooth_label(term)}: {name} is a factor; a smooth needs a numeric covariate",

@@ -25,26 +25,18 @@ Examples
 """
 from __future__ import annotations
 
+import warnings
 from typing import Any, Mapping
 
 import numpy as np
-from scipy.linalg import solve_banded
+from scipy.linalg import eigh, solve_banded
 
-from aurora.errors import DataError
+from aurora.errors import DataError, DataWarning
 from aurora.smooths.base import (RawBasis, basis_dimension, covariate, one_variable,
                                  register_basis, smooth_label, term_knots)
+from aurora.smooths.bspline import r_seq
 
 __all__ = ["CubicRegressionSpline", "cr_matrices", "cr_design", "r_quantile7"]
-
-
-def r_seq(a: float, b: float, n: int) -> np.ndarray:
-    """R's ``seq(a, b, length.out = n)``: ``c(a, a + (1:(n-2)) * ((b - a)/(n-1)), b)``."""
-    if n == 1:
-        return np.array([a], dtype=float)
-    if n == 2 or a == b:
-        return np.array([a, b] if n == 2 else [a] * n, dtype=float)
-    step = (b - a) / (n - 1)
-    return np.concatenate(([a], a + np.arange(1, n - 1) * step, [b]))
 
 
 def r_quantile7(x: np.ndarray, probs: np.ndarray) -> np.ndarray:
@@ -144,7 +136,9 @@ class CubicRegressionSpline:
         if nk < 0:
             nk = 10
         if nk < 3:
-            nk = 3  # mgcv warns "basis dimension, k, increased to minimum possible"
+            warnings.warn(f"{smooth_label(term)}: basis dimension, k, increased to minimum "
+                          f"possible (3)", DataWarning, stacklevel=2)
+            nk = 3
         xu = np.unique(x[~np.isnan(x)])
         if len(xu) < nk:
             raise DataError(
@@ -184,8 +178,14 @@ class CubicRegressionSpline:
 
 def _shrink(S: np.ndarray, shrink: float) -> np.ndarray:
     """mgcv's ``cs`` penalty: the two smallest eigenvalues replaced by ``shrink`` times
-    the one before, in R's decreasing order."""
-    values, vectors = np.linalg.eigh(S)
+    the one before, in R's decreasing order.
+
+    The two smallest eigenvalues are zero but for rounding, so which null-space direction
+    gets ``0.1 l`` and which ``0.01 l`` is decided by rounding noise, in mgcv as here.
+    LAPACK's ``dsyevr`` (R's ``eigen``, used here too) returns the same pair of null-space
+    directions as R's; their order can differ. Every other number agrees with mgcv.
+    """
+    values, vectors = eigh(S, driver="evr")
     values = values[::-1].copy()
     vectors = vectors[:, ::-1]
     nk = len(values)
