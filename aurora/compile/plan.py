@@ -171,6 +171,8 @@ def compile_plan(
     na_action: str = "omit",
     factor_coding: str = "auto",
     subset: Any = None,
+    smooths: bool = False,
+    knots: Any = None,
 ) -> ModelPlan:
     """Compile a formula against data into a :class:`ModelPlan`.
 
@@ -194,6 +196,11 @@ def compile_plan(
     subset : str, array-like of bool, optional
         Rows to use (R's ``subset``): an expression on the columns (``"x > 0 & f != 'b'"``)
         or a mask with one value per row.
+    smooths : bool
+        Compile smooth terms (``s()``, ``te()``...) into columns and penalty blocks
+        (``aurora.gam``); when False, a formula with smooths is refused.
+    knots : dict, optional
+        Knots of smooth covariates (mgcv's ``knots = list(x = ...)``).
 
     Returns
     -------
@@ -220,7 +227,11 @@ def compile_plan(
         if expanded is not None:
             ast = dataclasses.replace(parse(expanded), text=ast.text)
     check_functions(ast)
-    if ast.smooths or ast.random_effects:
+    if (ast.smooths and not smooths) or ast.random_effects:
+        if ast.smooths and not ast.random_effects:
+            raise ModelSpecError(
+                f"the formula has smooth terms ({', '.join(map(str, ast.smooths))}), which "
+                "aurora.glm does not fit", "fit the model with aurora.gam")
         kinds = sorted({type(t).__name__ for t in ast.smooths + ast.random_effects})
         raise ModelSpecError(
             f"this model has {', '.join(kinds)} terms, which aurora.glm does not fit",
@@ -303,13 +314,31 @@ def compile_plan(
                      numeric_factor_values=_numeric_factor_values(parametric, frame, levels))
     codes = tuple(frame[cf.variable].cat.codes.to_numpy().astype(np.intp) for cf in coded_factors)
     X, x_cols = _dense_matrix(mm, frame, spec)
+    penalties: tuple = ()
+    if ast.smooths:
+        from aurora.compile.smooth_terms import build_smooths
+
+        if coded_factors:  # smooth blocks are dense: keep the parametric part dense too
+            return compile_plan(formula, full_data, family, weights, offset, na_action,
+                                "never", subset, smooths, knots)
+        Xs, penalties, smooth_specs = build_smooths(ast.smooths, frame, knots, len(names))
+        smooth_names = tuple(f"{b.label}.{j + 1}" for b in penalties
+                             for j in range(b.stop - b.start))
+        spec = dataclasses.replace(
+            spec, column_names=names + smooth_names, smooths=smooth_specs,
+            term_labels=tuple(term_labels) + tuple(b.label for b in penalties),
+            term_columns=tuple(term_cols) + tuple(tuple(range(b.start, b.stop))
+                                                  for b in penalties))
+        X = np.asfortranarray(np.column_stack([X, Xs]))
+        x_cols = list(x_cols) + list(range(len(x_cols), X.shape[1]))
+        names = spec.column_names
     if not np.all(np.isfinite(X)):
         bad = [names[x_cols[j]] for j in np.where(~np.all(np.isfinite(X), axis=0))[0]]
         raise DataError(f"non-finite values in model matrix column(s) {bad} "
                         "(e.g. log of a non-positive number)",
                         "transform the data so every term is finite")
     return ModelPlan(spec, X, y, weights_total, off, resp.n_trials, info,
-                     frame.index, resp.levels, factor_codes=codes)
+                     frame.index, resp.levels, penalties=penalties, factor_codes=codes)
 
 
 def _layout(parametric, frame, levels, intercept, coded, direct, learn=None):

@@ -78,6 +78,8 @@ class ModelSpec:
     direct_columns : tuple of (str, int)
         Plain numeric columns read straight from the data, with their model column.
     has_intercept : bool
+    smooths : tuple of SmoothSpec
+        Smooth blocks (after the parametric columns), rebuilt for new data by their bases.
     formulaic_spec : formulaic.ModelSpec
         The stateful transforms and encoders of the parametric part.
     """
@@ -98,6 +100,7 @@ class ModelSpec:
     coded_factors: tuple = ()
     numeric_factor_values: dict = field(default_factory=dict)
     direct_columns: tuple = ()
+    smooths: tuple = ()
 
     @property
     def written_formula(self) -> str:
@@ -189,10 +192,11 @@ class ModelSpec:
             mm = run_formulaic(self.formulaic_spec.get_model_matrix, frame, na_action="ignore",
                                context=r_context())
         dense = np.asarray(mm, dtype=float)
+        p_par = self.smooths[0].start if self.smooths else len(self.column_names)
         if not self.coded_factors and not self.direct_columns:
             X = dense
         else:
-            X = np.zeros((n, len(self.column_names)))
+            X = np.zeros((n, p_par))
             X[:, list(self.dense_columns)] = dense
             for var, col in self.direct_columns:
                 X[:, col] = pd.to_numeric(frame[var], errors="coerce").to_numpy(dtype=float)
@@ -201,6 +205,10 @@ class ModelSpec:
                 rows = np.where(codes >= 1)[0]
                 X[rows, np.asarray(cf.columns)[codes[rows] - 1]] = 1.0
                 X[codes < 0] = np.nan  # missing factor value
+        if self.smooths:
+            from aurora.compile.smooth_terms import smooth_columns
+
+            X = np.column_stack([X, smooth_columns(self.smooths, frame)])
         # a row with a missing value in any variable the terms read predicts NA, as R's
         # predict (na.pass): never the baseline level of a factor
         missing = frame.isna().any(axis=1).to_numpy() if frame.shape[1] else np.zeros(n, bool)
