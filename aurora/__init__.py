@@ -9,7 +9,7 @@ Examples
 from __future__ import annotations
 
 from aurora import datasets
-from aurora.api import glm
+from aurora.api import gam, glm
 from aurora.compile import ModelPlan, compile_plan
 from aurora.errors import (AuroraError, ConvergenceWarning, DataError, FamilyDomainError,
                            FormulaSyntaxError, SeparationWarning)
@@ -20,6 +20,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "glm",
+    "gam",
     "load",
     "datasets",
     "parse",

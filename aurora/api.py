@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from aurora.backends import get_backend
@@ -13,7 +14,7 @@ from aurora.engine.pirls import IRLSControl
 from aurora.models.glm import GLMResult
 from aurora.report.call import call_builder, deparse_call  # noqa: F401  (deparse_call: old home)
 
-__all__ = ["glm"]
+__all__ = ["glm", "gam"]
 
 
 def _rename_plan(plan: ModelPlan, rename: dict[str, str]) -> ModelPlan:
@@ -174,3 +175,106 @@ def glm_control(control: Any = None, epsilon: float | None = None,
         raise DataError(f"invalid control: epsilon = {base.epsilon}, maxit = {base.maxit}",
                         "epsilon must be > 0 and maxit >= 1, as R's glm.control requires")
     return dataclasses.replace(base, epsilon=float(base.epsilon), maxit=int(base.maxit))
+
+
+_GAM_METHODS = ("REML", "ML", "GCV.Cp", "GCV", "UBRE")
+
+
+def gam(
+    formula: str,
+    data: pd.DataFrame | Any,
+    family: Any = "gaussian",
+    link: Any = None,
+    method: str = "REML",
+    select: bool = False,
+    gamma: float = 1.0,
+    sp: Any = None,
+    knots: dict | None = None,
+    weights: Any = None,
+    offset: Any = None,
+    engine: str = "numpy",
+    na_action: str = "omit",
+    *,
+    subset: Any = None,
+):
+    """Fit a generalized additive model (R: ``mgcv::gam``).
+
+    Smooth terms (``s()``, ``te()``, ``ti()``, ``t2()``) are built as mgcv builds them
+    (bases, identifiability constraints, penalty scaling) and their smoothing parameters
+    chosen by ``method`` with mgcv's Newton iteration (Wood 2011).
+
+    Parameters
+    ----------
+    formula : str
+        e.g. ``"y ~ s(x0) + s(x1, bs = 'cr') + f"``.
+    data : DataFrame
+    family, link : str or object
+        As :func:`glm` (gaussian, poisson, binomial, Gamma, inverse.gaussian, quasi).
+    method : {"REML", "ML", "GCV.Cp", "GCV", "UBRE"}
+        Smoothing-parameter criterion (mgcv's; ``"GCV.Cp"`` is GCV for an unknown scale
+        and UBRE for a known one).
+    select : bool
+        mgcv's extra null-space penalties (not available yet: raises).
+    gamma : float
+        mgcv's ``gamma`` (> 1 gives smoother fits).
+    sp : sequence of float, optional
+        Smoothing parameters, one per penalty in model order; negative entries are
+        estimated (mgcv's ``sp``).
+    knots : dict, optional
+        ``{"x": [...]}``, mgcv's ``knots = list(x = ...)``.
+    weights, offset, engine, na_action, subset
+        As :func:`glm`.
+
+    Returns
+    -------
+    GAMResult
+
+    Examples
+    --------
+    >>> import aurora, numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(1)
+    >>> d = pd.DataFrame({"x": rng.uniform(size=300), "z": rng.uniform(size=300)})
+    >>> d["y"] = np.sin(6 * d.x) + d.z ** 2 + rng.normal(scale=0.3, size=300)
+    >>> m = aurora.gam("y ~ s(x) + s(z, bs = 'cr')", d)
+    >>> m.converged, sorted(m.edf.index)
+    (True, ['s(x)', 's(z)'])
+    """
+    from aurora.distributions import get_family
+    from aurora.engine.smoothing import fit_smoothing
+    from aurora.errors import DataError, ModelSpecError
+    from aurora.models.gam_result import GAMResult
+    from aurora.report.call import deparse_formula
+
+    if method not in _GAM_METHODS:
+        raise DataError(f"unknown method {method!r}", f"use one of {', '.join(_GAM_METHODS)}")
+    if select:
+        raise ModelSpecError("select=True (null-space penalties) is not available yet",
+                             "fit without select, or use bs='cs'/'ts' shrinkage smooths")
+    fam = get_family(family, link=link)
+    plan = compile_plan(formula, data, fam, weights=weights, offset=offset,
+                        na_action=na_action, factor_coding="never", subset=subset,
+                        smooths=True, knots=knots)
+    if any(b.id is not None for b in plan.penalties):
+        raise ModelSpecError("id= (shared smoothing parameters) is not available yet",
+                             "fit without id=")
+    fam.validate_response(plan.y, plan.weights)
+    penalties = [(S, b.start) for b in plan.penalties for S in b.matrices]
+    fixed = []
+    for b in plan.penalties:
+        fixed += list(b.fixed_sp) if b.fixed_sp is not None else [None] * len(b.matrices)
+    if sp is not None:
+        given = list(np.atleast_1d(np.asarray(sp, dtype=float)))
+        if len(given) != len(penalties):
+            raise DataError(f"sp has {len(given)} value(s) but the model has "
+                            f"{len(penalties)} smoothing parameter(s)",
+                            "give one sp per penalty, negative to estimate it")
+        fixed = [v if v >= 0 else None for v in given]
+    sp_arg = None
+    if any(v is not None for v in fixed):
+        sp_arg = np.array([-1.0 if v is None else v for v in fixed])
+    backend = get_backend(engine)
+    fit = fit_smoothing(plan.design(backend), plan.y, penalties, fam, weights=plan.weights,
+                        offset=plan.offset, method=method, sp=sp_arg, gamma=gamma,
+                        intercept=plan.spec.has_intercept)
+    text = deparse_formula(plan.spec.written_formula, cutoff=500)
+    return GAMResult(plan, fit, fam, fit.criterion, text, engine=backend.name)

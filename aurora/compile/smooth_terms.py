@@ -38,6 +38,8 @@ class PenaltyBlock:
     null_space_dim : int
     fx : bool
         An unpenalized (fixed degrees of freedom) smooth.
+    bs : str
+        The basis (``"tp"``, ``"re"``, ``"te"``...).
     """
 
     label: str
@@ -48,6 +50,7 @@ class PenaltyBlock:
     id: Any = None
     null_space_dim: int = 0
     fx: bool = False
+    bs: str = ""
 
 
 @dataclass(frozen=True)
@@ -63,20 +66,9 @@ class SmoothSpec:
 
 def _blocks_of(term: Any, frame: pd.DataFrame, knots: Any) -> list[Any]:
     """mgcv's smoothCon for one term: a list of SmoothBlocks (several for a factor ``by``)."""
-    try:
-        from aurora.smooths.by import smooth_con
-    except ImportError:  # before the by/tensor layer exists: plain s() terms only
-        smooth_con = None
-    if smooth_con is not None:
-        return list(smooth_con(term, frame, knots))
-    if term.kind != "s" or term.by is not None:
-        raise ModelSpecError(f"{term} is not supported yet", "use s() without by=")
-    from aurora.smooths.base import get_basis, smooth_label
-    from aurora.smooths.constraints import absorb
+    from aurora.smooths.by import smooth_con
 
-    bs = term.bs or "tp"
-    raw = get_basis(bs).construct(term, frame, knots)
-    return [absorb(raw, smooth_label(term), bs)]
+    return list(smooth_con(term, frame, knots))
 
 
 def _fixed_sp(term: Any, n_pen: int) -> tuple[float | None, ...] | None:
@@ -129,7 +121,7 @@ def build_smooths(smooths: tuple, frame: pd.DataFrame, knots: Any, first_column:
             mats = () if fx else tuple(np.asarray(S, dtype=float) for S in block.penalties)
             blocks.append(PenaltyBlock(block.label, start, start + q, mats,
                                        _fixed_sp(term, len(mats)) if mats else None,
-                                       term.id, int(block.null_space_dim), fx))
+                                       term.id, int(block.null_space_dim), fx, str(block.bs)))
             variables = tuple(term.variables) + ((term.by,) if term.by else ())
             specs.append(SmoothSpec(block.label, start, start + q, variables, dict(block.state)))
             columns.append(np.asarray(block.X, dtype=float))
@@ -141,7 +133,7 @@ def build_smooths(smooths: tuple, frame: pd.DataFrame, knots: Any, first_column:
 
 def smooth_columns(specs: tuple[SmoothSpec, ...], frame: pd.DataFrame) -> np.ndarray:
     """The smooth columns of new data (mgcv's ``PredictMat`` for every block)."""
-    from aurora.smooths.constraints import predict_block
+    from aurora.smooths.by import predict_con
 
-    parts = [np.asarray(predict_block(s.state, frame), dtype=float) for s in specs]
+    parts = [np.asarray(predict_con(s.state, frame), dtype=float) for s in specs]
     return np.column_stack(parts) if parts else np.zeros((len(frame), 0))

@@ -5,5 +5,7 @@ mgcv's penalty scaling and identifiability constraints.
 """
 from aurora.smooths.base import (BASES, RawBasis, SmoothBlock, basis_names, get_basis,
                                  register_basis)
+from aurora.smooths.by import predict_con, smooth_con
 
-__all__ = ["BASES", "RawBasis", "SmoothBlock", "basis_names", "get_basis", "register_basis"]
+__all__ = ["BASES", "RawBasis", "SmoothBlock", "basis_names", "get_basis", "register_basis",
+           "smooth_con", "predict_con"]

@@ -1,0 +1,280 @@
+"""``GAMResult``: a fitted generalized additive model (R: mgcv's ``gam`` object).
+
+The result holds the compiled plan (columns, penalty blocks, the spec that rebuilds them
+for new data) and the engine's :class:`~aurora.engine.smoothing.SmoothingFit`; every
+other quantity is derived on demand, with mgcv's names.
+"""
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from aurora.errors import DataError
+
+__all__ = ["GAMResult"]
+
+
+class GAMResult:
+    """A fitted GAM (mgcv's ``gam`` object).
+
+    Attributes
+    ----------
+    plan : ModelPlan
+        Model matrix (parametric columns, then each smooth's), penalty blocks, spec.
+    fit : SmoothingFit
+        The engine's estimates: coefficients, ``sp``, ``Vp``, ``edf``...
+    family : Family
+    method : str
+        mgcv's method: ``"REML"``, ``"ML"``, ``"GCV"``, ``"UBRE"``.
+    formula : str
+        The formula as R prints it.
+
+    Examples
+    --------
+    >>> import aurora, numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(2)
+    >>> d = pd.DataFrame({"x": rng.uniform(size=200)})
+    >>> d["y"] = np.sin(6 * d["x"]) + rng.normal(scale=0.3, size=200)
+    >>> m = aurora.gam("y ~ s(x)", d)
+    >>> list(m.edf.index)
+    ['s(x)']
+    """
+
+    def __init__(self, plan: Any, fit: Any, family: Any, method: str, formula: str,
+                 engine: str = "numpy") -> None:
+        self.plan = plan
+        self.fit = fit
+        self.family = family
+        self.method = method
+        self.formula = formula
+        self.engine = engine
+
+    # ---------------------------------------------------------------- coefficients
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return self.plan.spec.column_names
+
+    @cached_property
+    def params(self) -> pd.Series:
+        """Coefficients named as mgcv names them (``(Intercept)``, ``s(x).1``...)."""
+        return pd.Series(self.fit.coefficients, index=list(self.column_names), name="coef")
+
+    @property
+    def coef(self) -> pd.Series:
+        """Alias of :attr:`params` (R's ``coef()``)."""
+        return self.params
+
+    @property
+    def smooths(self) -> tuple:
+        """The penalty blocks of the smooth terms, in model order."""
+        return self.plan.penalties
+
+    @cached_property
+    def Vp(self) -> pd.DataFrame:
+        """Bayesian posterior covariance of the coefficients (mgcv's ``m$Vp``)."""
+        names = list(self.column_names)
+        return pd.DataFrame(self.fit.Vp, index=names, columns=names)
+
+    @cached_property
+    def Ve(self) -> pd.DataFrame:
+        """Frequentist covariance of the coefficients (mgcv's ``m$Ve``)."""
+        names = list(self.column_names)
+        return pd.DataFrame(self.fit.Ve, index=names, columns=names)
+
+    def vcov(self) -> pd.DataFrame:
+        """mgcv's ``vcov.gam``: the Bayesian covariance :attr:`Vp`."""
+        return self.Vp
+
+    @cached_property
+    def bse(self) -> pd.Series:
+        return pd.Series(np.sqrt(np.diag(self.fit.Vp)), index=list(self.column_names), name="se")
+
+    @cached_property
+    def coef_edf(self) -> pd.Series:
+        """Effective degrees of freedom of each coefficient (mgcv's ``m$edf``)."""
+        return pd.Series(self.fit.edf, index=list(self.column_names), name="edf")
+
+    @cached_property
+    def edf(self) -> pd.Series:
+        """Effective degrees of freedom of each smooth, labelled as mgcv prints them."""
+        e = self.fit.edf
+        return pd.Series([float(e[b.start:b.stop].sum()) for b in self.smooths],
+                         index=[b.label for b in self.smooths], name="edf")
+
+    @cached_property
+    def sp(self) -> pd.Series:
+        """Smoothing parameters, one per penalty (mgcv's ``m$sp`` names: ``s(x)``,
+        ``te(x,z)1``, ``te(x,z)2``)."""
+        names = []
+        for b in self.smooths:
+            k = len(b.matrices)
+            names += [b.label] if k == 1 else [f"{b.label}{j + 1}" for j in range(k)]
+        return pd.Series(np.asarray(self.fit.sp_full, dtype=float), index=names, name="sp")
+
+    # ---------------------------------------------------------------- fit summaries
+    @property
+    def reml_score(self) -> float:
+        """mgcv's ``gcv.ubre``: the REML/ML score (as printed, ``-REML``) or GCV/UBRE."""
+        return float(self.fit.gcv_ubre)
+
+    @property
+    def scale(self) -> float:
+        return float(self.fit.scale)
+
+    @property
+    def deviance(self) -> float:
+        return float(self.fit.deviance)
+
+    @property
+    def null_deviance(self) -> float:
+        return float(self.fit.null_deviance)
+
+    @property
+    def converged(self) -> bool:
+        return bool(self.fit.converged)
+
+    @property
+    def nobs(self) -> int:
+        return int(len(self.plan.y))
+
+    @property
+    def df_residual(self) -> float:
+        """mgcv's ``df.residual``: n minus the sum of the ``edf``."""
+        return float(self.nobs - self.fit.edf.sum())
+
+    def _rows(self, values: np.ndarray, name: str) -> pd.Series:
+        s = pd.Series(np.asarray(values, dtype=float), index=self.plan.row_index, name=name)
+        info = self.plan.frame
+        return s.reindex(info.input_index) if info.exclude else s
+
+    @property
+    def fitted(self) -> pd.Series:
+        """Fitted means on the data's row labels."""
+        return self._rows(self.fit.fitted_values, "fitted")
+
+    @property
+    def linear_predictors(self) -> pd.Series:
+        return pd.Series(self.fit.linear_predictors, index=self.plan.row_index, name="eta")
+
+    def residuals(self, type: str = "deviance") -> pd.Series:
+        """Residuals (mgcv's ``residuals.gam``): deviance, pearson, working or response."""
+        y, mu, w = self.plan.y, self.fit.fitted_values, self.plan.weights
+        fam = self.family
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if type == "response":
+                r = y - mu
+            elif type == "pearson":
+                r = (y - mu) * np.sqrt(w) / np.sqrt(np.asarray(fam.variance(mu), dtype=float))
+            elif type == "working":
+                eta = self.fit.linear_predictors
+                r = (y - mu) / np.asarray(fam.link.inverse_derivative(eta), dtype=float)
+            elif type == "deviance":
+                d = np.asarray(fam.deviance_residuals(y, mu, w), dtype=float)
+                r = np.sign(y - mu) * np.sqrt(np.maximum(d, 0))
+            else:
+                raise DataError(f"unknown residual type {type!r}",
+                                "use 'deviance', 'pearson', 'working' or 'response'")
+        return self._rows(r, type)
+
+    # ---------------------------------------------------------------- likelihood
+    def _summary_input(self):
+        from aurora.inference.smooth_tests import SmoothFitSummaryInput, SmoothInfo
+
+        fit, plan = self.fit, self.plan
+        sp = np.asarray(fit.sp_full, dtype=float)
+        infos, j = [], 0
+        for b in self.smooths:
+            k = len(b.matrices)
+            infos.append(SmoothInfo(b.label, b.start, b.stop, b.null_space_dim, fixed=b.fx,
+                                    random=getattr(b, "bs", None) == "re",
+                                    penalties=tuple(b.matrices), sp=tuple(sp[j:j + k])))
+            j += k
+        spec = plan.spec
+        n_par = self.smooths[0].start if self.smooths else len(self.column_names)
+        labels = [t for t in spec.term_labels[:len(spec.term_labels) - len(self.smooths)]
+                  if t != "(Intercept)"]
+        assign = []
+        for label, cols in zip(spec.term_labels, spec.term_columns):
+            if cols and cols[0] < n_par:
+                idx = 0 if label == "(Intercept)" else labels.index(label) + 1
+                assign += [idx] * len(cols)
+        w = np.asarray(fit.working_weights, dtype=float)
+        R = np.sqrt(np.maximum(w, 0))[:, None] * plan.X
+        return SmoothFitSummaryInput(
+            coef=fit.coefficients, coef_names=self.column_names, Vp=fit.Vp, edf=fit.edf,
+            smooths=tuple(infos), y=plan.y, fitted=fit.fitted_values,
+            prior_weights=plan.weights, scale=fit.scale, scale_estimated=fit.scale_estimated,
+            deviance=fit.deviance, null_deviance=fit.null_deviance, R=R, Ve=fit.Ve,
+            edf1=fit.edf1, edf2=fit.edf2, n_parametric=n_par, assign=tuple(assign),
+            term_labels=tuple(labels), aic=fit.aic, family=self.family.name,
+            link=self.family.link.name, formula=self.formula, method=self.method,
+            sp_criterion=fit.gcv_ubre)
+
+    @cached_property
+    def loglik(self) -> float:
+        """mgcv's ``logLik.gam``."""
+        from aurora.inference.smooth_tests import loglik_gam
+
+        return float(loglik_gam(self._summary_input()).value)
+
+    @cached_property
+    def aic(self) -> float:
+        from aurora.inference.smooth_tests import aic_gam
+
+        return float(aic_gam(self._summary_input()))
+
+    @cached_property
+    def bic(self) -> float:
+        from aurora.inference.smooth_tests import bic_gam
+
+        return float(bic_gam(self._summary_input()))
+
+    def summary(self):
+        """mgcv's ``summary.gam``: ``str()`` prints it; ``p_table``, ``s_table``, ``r_sq``,
+        ``dev_expl`` hold the numbers."""
+        from aurora.inference.smooth_tests import summary_gam
+        from aurora.report.gam import GAMSummary
+
+        return GAMSummary(summary_gam(self._summary_input()))
+
+    def __str__(self) -> str:
+        return str(self.summary())
+
+    def __repr__(self) -> str:
+        return f"<GAMResult {self.formula} family={self.family.name} n={self.nobs}>"
+
+    def _repr_html_(self) -> str:
+        return self.summary()._repr_html_()
+
+    # ---------------------------------------------------------------- prediction
+    def predict(self, newdata: Any = None, type: str = "link", se_fit: bool = False,
+                offset: Any = None):
+        """Predictions (mgcv's ``predict.gam``): ``type`` is ``"link"``, ``"response"`` or
+        ``"lpmatrix"``; ``se_fit`` adds Bayesian standard errors from :attr:`Vp`."""
+        if type not in ("link", "response", "lpmatrix"):
+            raise DataError(f"unknown prediction type {type!r}",
+                            "use 'link', 'response' or 'lpmatrix'")
+        spec = self.plan.spec
+        if newdata is None:
+            X, off, index = self.plan.X, self.plan.offset, self.plan.row_index
+        else:
+            frame = newdata if isinstance(newdata, pd.DataFrame) else pd.DataFrame(newdata)
+            X, off, index = spec.model_matrix(frame), spec.offset(frame, offset), frame.index
+        if type == "lpmatrix":
+            return pd.DataFrame(X, columns=list(self.column_names), index=index)
+        with np.errstate(invalid="ignore", over="ignore"):
+            eta = X @ self.fit.coefficients + off
+            se = np.sqrt(np.einsum("ij,jk,ik->i", X, self.fit.Vp, X)) if se_fit else None
+            link = self.family.link
+            if type == "response":
+                fit = np.asarray(link.inverse(eta), dtype=float)
+                if se is not None:
+                    se = se * np.abs(np.asarray(link.inverse_derivative(eta), dtype=float))
+            else:
+                fit = eta
+        if se_fit:
+            return pd.DataFrame({"fit": fit, "se_fit": se}, index=index)
+        return pd.Series(fit, index=index, name="fit")
