@@ -28,6 +28,10 @@ _DEMOS = (
      "breaks ~ wool * tension", "warpbreaks", "negative_binomial", {}),
     ("Poisson log-linear model of Dobson's 3x3 table (R's ?glm example)",
      "counts ~ outcome + treatment", "dobson", "poisson", {}),
+    ("Additive model (mgcv::gam, REML): ozone by solar radiation, wind and temperature",
+     "Ozone ~ s(Solar.R) + s(Wind) + s(Temp)", "airquality", "Gamma(link = \"log\")", {}),
+    ("Additive model with a tensor product: tree volume by girth and height (trees)",
+     "Volume ~ te(Girth, Height, k = 4)", "trees", "gaussian", {}),
 )
 _EXIT_USAGE = 2  # argparse's status for bad arguments; ours for bad input
 _SNIFF_BYTES = 8192
@@ -51,7 +55,8 @@ def demo(out: TextIO | None = None) -> None:
         data = aurora.datasets.load(dataset)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            m = aurora.glm(formula, data, family=family, **kw)
+            fit = aurora.gam if aurora.parse(formula).smooths else aurora.glm
+            m = fit(formula, data, family=family, **kw)
         print("=" * 78, file=out)
         print(title, file=out)
         print("=" * 78, file=out)
@@ -145,8 +150,13 @@ def _fit(args: argparse.Namespace) -> int:
     import aurora
 
     data = _read_data(args.data)
-    m = aurora.glm(args.formula, data, family=args.family, link=args.link,
-                   weights=args.weights, offset=args.offset, engine=args.engine)
+    if aurora.parse(args.formula).smooths:
+        m = aurora.gam(args.formula, data, family=args.family, link=args.link,
+                       method=args.method or "REML", weights=args.weights, offset=args.offset,
+                       engine=args.engine)
+    else:
+        m = aurora.glm(args.formula, data, family=args.family, link=args.link,
+                       weights=args.weights, offset=args.offset, engine=args.engine)
     print(m.summary())
     return 0
 
@@ -160,7 +170,8 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument("--data", required=True, help="CSV file")
     fit.add_argument("--family", default="gaussian")
     fit.add_argument("--link", default=None)
-    fit.add_argument("--method", default=None, help="smoothing-parameter method (GAMs; unused for GLMs)")
+    fit.add_argument("--method", default=None,
+                     help="smoothing-parameter method of a GAM: REML (default), ML, GCV.Cp")
     fit.add_argument("--weights", default=None, help="column of prior weights")
     fit.add_argument("--offset", default=None, help="column of offsets")
     fit.add_argument("--engine", default="numpy", choices=["numpy", "jax", "torch", "pytorch"])

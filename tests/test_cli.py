@@ -174,3 +174,19 @@ def test_the_console_command_exits_2_without_traceback(tmp_path):
     assert result.stdout == ""
     assert result.stderr.startswith("aurora: error: ") and result.stderr.count("\n") == 1
     assert "Traceback" not in result.stderr
+
+
+def test_fit_a_gam_from_the_shell(capsys, tmp_path):
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(4)
+    d = pd.DataFrame({"x": rng.uniform(size=120)})
+    d["y"] = np.sin(5 * d["x"]) + rng.normal(scale=0.2, size=120)
+    path = tmp_path / "g.csv"
+    d.to_csv(path, index=False)
+    from aurora.cli import main
+
+    assert main(["fit", "y ~ s(x, bs = 'cr')", "--data", str(path), "--method", "ML"]) == 0
+    out = capsys.readouterr().out
+    assert "Approximate significance of smooth terms:" in out and "-ML = " in out
