@@ -32,9 +32,12 @@ def _dataclasses() -> dict[str, type]:
     from aurora.compile.spec import ModelSpec
     from aurora.engine.glm import GLMEstimates
     from aurora.engine.pirls import IRLSResult, IterationRecord
+    from aurora.compile.smooth_terms import PenaltyBlock, SmoothSpec
+    from aurora.engine.smoothing import OuterIteration, SmoothingFit
 
     return {c.__name__: c for c in (CodedFactor, FrameInfo, ModelPlan, ModelSpec, GLMEstimates, IRLSResult,
-                                    IterationRecord)}
+                                    IterationRecord, PenaltyBlock, SmoothSpec, SmoothingFit,
+                                    OuterIteration)}
 
 
 def _enums() -> dict[str, type[enum.Enum]]:

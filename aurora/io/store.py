@@ -100,19 +100,27 @@ def save_result(result: Any, path: str | os.PathLike) -> None:
     >>> bool((m2.predict() == m.predict()).all())
     True
     """
+    from aurora.models.gam_result import GAMResult
     from aurora.models.glm import GLMResult
 
-    if not isinstance(result, GLMResult):
-        raise StoreError(f"cannot save a {type(result).__name__}",
-                         "save_result writes GLMResult objects")
     enc = Encoder()
-    body = {
-        "plan": enc.encode(result.plan),
-        "estimates": enc.encode(result.estimates),
-        "engine": result.engine,
-        "call": result.call,
-        "matrix_rename": enc.encode(getattr(result, "_matrix_rename", None)),
-    }
+    if isinstance(result, GAMResult):
+        kind = "GAMResult"
+        body = {"plan": enc.encode(result.plan), "fit": enc.encode(result.fit),
+                "family": enc.encode(result.family), "method": result.method,
+                "formula": result.formula, "engine": result.engine}
+    elif isinstance(result, GLMResult):
+        kind = "GLMResult"
+        body = {
+            "plan": enc.encode(result.plan),
+            "estimates": enc.encode(result.estimates),
+            "engine": result.engine,
+            "call": result.call,
+            "matrix_rename": enc.encode(getattr(result, "_matrix_rename", None)),
+        }
+    else:
+        raise StoreError(f"cannot save a {type(result).__name__}",
+                         "save_result writes GLMResult and GAMResult objects")
     from aurora import __version__
 
     members: dict[str, bytes] = {}
@@ -122,7 +130,7 @@ def save_result(result: Any, path: str | os.PathLike) -> None:
         np.save(buf, arr, allow_pickle=False)
         members[_member(key)] = buf.getvalue()
         record[key] = {"shape": list(arr.shape), "dtype": arr.dtype.str}
-    meta = {"format": FORMAT, "version": FORMAT_VERSION, "kind": "GLMResult",
+    meta = {"format": FORMAT, "version": FORMAT_VERSION, "kind": kind,
             "aurora_version": __version__, "description": _describe(result),
             "arrays": record, "result": body}
     members = {_META: json.dumps(meta, allow_nan=False, indent=1).encode("utf-8"), **members}
@@ -255,7 +263,7 @@ def _read_meta(members: dict[str, bytes], path: Path) -> dict[str, Any]:
         raise StoreError(f"{path} was written by a newer Aurora (format version {version}); "
                          f"this version reads up to {FORMAT_VERSION}",
                          "upgrade aurora to load it")
-    if meta.get("kind") != "GLMResult":
+    if meta.get("kind") not in ("GLMResult", "GAMResult"):
         raise StoreError(f"{path} holds a {meta.get('kind')!r}, which this version cannot load")
     return meta
 
@@ -369,9 +377,17 @@ def load(path: str | os.PathLike) -> Any:
     try:
         body = meta["result"]
         plan = dec.decode(body["plan"])
-        estimates = dec.decode(body["estimates"])
-        result = GLMResult(plan, estimates, engine=body.get("engine", "numpy"), call=body.get("call"))
-        rename = dec.decode(body.get("matrix_rename"))
+        rename = None
+        if meta.get("kind") == "GAMResult":
+            from aurora.models.gam_result import GAMResult
+
+            result = GAMResult(plan, dec.decode(body["fit"]), dec.decode(body["family"]),
+                               body["method"], body["formula"], engine=body.get("engine", "numpy"))
+        else:
+            estimates = dec.decode(body["estimates"])
+            result = GLMResult(plan, estimates, engine=body.get("engine", "numpy"),
+                               call=body.get("call"))
+            rename = dec.decode(body.get("matrix_rename"))
     except StoreError as exc:
         raise StoreError(f"{path}: {exc.message}", exc.fix) from exc
     except (LookupError, TypeError, ValueError, AttributeError, ArithmeticError,

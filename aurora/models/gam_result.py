@@ -249,6 +249,12 @@ class GAMResult:
     def _repr_html_(self) -> str:
         return self.summary()._repr_html_()
 
+    def save(self, path: str) -> None:
+        """Save to a versioned, pickle-free, checksummed file; reload with :func:`aurora.load`."""
+        from aurora.io.store import save_result
+
+        save_result(self, path)
+
     # ---------------------------------------------------------------- prediction
     def predict(self, newdata: Any = None, type: str = "link", se_fit: bool = False,
                 offset: Any = None):

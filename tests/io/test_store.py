@@ -143,3 +143,24 @@ def test_export_aliased_as_null(tmp_path):
     export_coefficients(m, tmp_path / "c.json")
     rec = {r["term"]: r for r in json.loads((tmp_path / "c.json").read_text())["coefficients"]}
     assert rec["x3"]["estimate"] is None and rec["x1"]["estimate"] is not None
+
+
+def test_gam_round_trip(tmp_path):
+    """A saved GAM loads with the same numbers, summary and predictions on new data."""
+    import aurora
+
+    rng = np.random.default_rng(5)
+    d = pd.DataFrame({"x": rng.uniform(size=150), "z": rng.uniform(size=150),
+                      "f": rng.choice(list("abc"), 150)})
+    d["y"] = np.sin(6 * d.x) + d.z + rng.normal(scale=0.3, size=150)
+    m = aurora.gam("y ~ f + s(x) + te(x, z, k = 4) + s(z, by = f, bs = 'cr', k = 5)", d)
+    path = tmp_path / "g.aurora"
+    m.save(path)
+    m2 = aurora.load(path)
+    assert type(m2).__name__ == "GAMResult"
+    np.testing.assert_array_equal(m2.params.to_numpy(), m.params.to_numpy())
+    assert str(m2.summary()) == str(m.summary())
+    new = d.iloc[:7].copy()
+    new["x"] = new["x"] * 0.9
+    np.testing.assert_allclose(m2.predict(new, se_fit=True), m.predict(new, se_fit=True),
+                               rtol=1e-13)
