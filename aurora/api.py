@@ -214,7 +214,8 @@ def gam(
         Smoothing-parameter criterion (mgcv's; ``"GCV.Cp"`` is GCV for an unknown scale
         and UBRE for a known one).
     select : bool
-        mgcv's extra null-space penalties (not available yet: raises).
+        mgcv's ``select = TRUE``: an extra penalty on each smooth's null space, so a
+        whole term can be penalized out of the model.
     gamma : float
         mgcv's ``gamma`` (> 1 gives smoother fits).
     sp : sequence of float, optional
@@ -247,16 +248,18 @@ def gam(
 
     if method not in _GAM_METHODS:
         raise DataError(f"unknown method {method!r}", f"use one of {', '.join(_GAM_METHODS)}")
-    if select:
-        raise ModelSpecError("select=True (null-space penalties) is not available yet",
-                             "fit without select, or use bs='cs'/'ts' shrinkage smooths")
     fam = get_family(family, link=link)
     plan = compile_plan(formula, data, fam, weights=weights, offset=offset,
                         na_action=na_action, factor_coding="never", subset=subset,
-                        smooths=True, knots=knots)
-    if any(b.id is not None for b in plan.penalties):
-        raise ModelSpecError("id= (shared smoothing parameters) is not available yet",
-                             "fit without id=")
+                        smooths=True, knots=knots, select=select)
+    ids: dict[str, tuple] = {}
+    for t in plan.spec.formula.smooths:
+        if t.id is not None and ids.setdefault(str(t.id), t.variables) != t.variables:
+            raise ModelSpecError(
+                f"id = {t.id} links smooths of different covariates; mgcv then builds one "
+                "basis from their pooled data, which aurora does not do yet",
+                "use id= within one covariate (e.g. with a factor by=), or drop id=")
+    L = _shared_sp_map(plan.penalties)
     fam.validate_response(plan.y, plan.weights)
     penalties = [(S, b.start) for b in plan.penalties for S in b.matrices]
     fixed = []
@@ -273,8 +276,38 @@ def gam(
     if any(v is not None for v in fixed):
         sp_arg = np.array([-1.0 if v is None else v for v in fixed])
     backend = get_backend(engine)
+    if L is not None and sp_arg is not None:
+        raise ModelSpecError("fixed sp together with id= is not available yet",
+                             "give sp= or id=, not both")
     fit = fit_smoothing(plan.design(backend), plan.y, penalties, fam, weights=plan.weights,
-                        offset=plan.offset, method=method, sp=sp_arg, gamma=gamma,
+                        offset=plan.offset, method=method, sp=sp_arg, gamma=gamma, L=L,
                         intercept=plan.spec.has_intercept)
     text = deparse_formula(plan.spec.written_formula, cutoff=500)
     return GAMResult(plan, fit, fam, fit.criterion, text, engine=backend.name)
+
+
+def _shared_sp_map(blocks: tuple) -> np.ndarray | None:
+    """mgcv's ``L`` for ``id=``: smooths with the same id share their smoothing parameters
+    (penalty j of each such smooth takes the same free parameter). None without ids."""
+    from aurora.errors import ModelSpecError
+
+    if all(b.id is None for b in blocks):
+        return None
+    columns: list[tuple] = []  # one free parameter per (id, penalty index) or penalty
+    rows: list[int] = []
+    for bi, b in enumerate(blocks):
+        for j in range(len(b.matrices)):
+            key = ("id", str(b.id), j) if b.id is not None else ("own", bi, j)
+            if key not in columns:
+                columns.append(key)
+            rows.append(columns.index(key))
+    firsts: dict[str, int] = {}
+    for b in blocks:
+        if b.id is not None:
+            n = len(b.matrices)
+            if firsts.setdefault(str(b.id), n) != n:
+                raise ModelSpecError(f"smooths with id = {b.id} have different numbers of "
+                                     "penalties", "give id= only to smooths of the same kind")
+    L = np.zeros((len(rows), len(columns)))
+    L[np.arange(len(rows)), rows] = 1.0
+    return L

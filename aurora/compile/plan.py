@@ -173,6 +173,7 @@ def compile_plan(
     subset: Any = None,
     smooths: bool = False,
     knots: Any = None,
+    select: bool = False,
 ) -> ModelPlan:
     """Compile a formula against data into a :class:`ModelPlan`.
 
@@ -201,6 +202,8 @@ def compile_plan(
         (``aurora.gam``); when False, a formula with smooths is refused.
     knots : dict, optional
         Knots of smooth covariates (mgcv's ``knots = list(x = ...)``).
+    select : bool
+        mgcv's ``select = TRUE``: an extra penalty on each smooth's null space.
 
     Returns
     -------
@@ -320,8 +323,9 @@ def compile_plan(
 
         if coded_factors:  # smooth blocks are dense: keep the parametric part dense too
             return compile_plan(formula, full_data, family, weights, offset, na_action,
-                                "never", subset, smooths, knots)
-        Xs, penalties, smooth_specs = build_smooths(ast.smooths, frame, knots, len(names))
+                                "never", subset, smooths, knots, select)
+        Xs, penalties, smooth_specs = build_smooths(ast.smooths, frame, knots, len(names),
+                                                    select=select)
         smooth_names = tuple(f"{b.label}.{j + 1}" for b in penalties
                              for j in range(b.stop - b.start))
         spec = dataclasses.replace(

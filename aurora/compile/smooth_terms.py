@@ -84,7 +84,21 @@ def _fixed_sp(term: Any, n_pen: int) -> tuple[float | None, ...] | None:
     return out
 
 
-def build_smooths(smooths: tuple, frame: pd.DataFrame, knots: Any, first_column: int
+def null_space_penalty(matrices: tuple[np.ndarray, ...]) -> np.ndarray | None:
+    """mgcv's ``select = TRUE`` extra penalty: ``U U'`` with ``U`` the eigenvectors of the
+    summed penalty whose eigenvalues are below ``max * eps^0.66`` (its null space)."""
+    St = sum(matrices)
+    values, vectors = np.linalg.eigh((St + St.T) / 2)
+    values, vectors = values[::-1], vectors[:, ::-1]  # R's eigen(): decreasing
+    small = values < values.max() * np.finfo(float).eps ** 0.66
+    if not small.any():
+        return None
+    U = vectors[:, small]
+    return U @ U.T
+
+
+def build_smooths(smooths: tuple, frame: pd.DataFrame, knots: Any, first_column: int,
+                  select: bool = False
                   ) -> tuple[np.ndarray, tuple[PenaltyBlock, ...], tuple[SmoothSpec, ...]]:
     """Construct every smooth term on ``frame``.
 
@@ -98,6 +112,8 @@ def build_smooths(smooths: tuple, frame: pd.DataFrame, knots: Any, first_column:
         mgcv's ``knots = list(x = ...)``.
     first_column : int
         Model-matrix column where the first smooth starts (after the parametric ones).
+    select : bool
+        Add mgcv's null-space penalty to every penalized smooth that has a null space.
 
     Returns
     -------
@@ -119,8 +135,13 @@ def build_smooths(smooths: tuple, frame: pd.DataFrame, knots: Any, first_column:
             q = block.n_coef
             fx = bool(getattr(term, "fx", False))
             mats = () if fx else tuple(np.asarray(S, dtype=float) for S in block.penalties)
-            blocks.append(PenaltyBlock(block.label, start, start + q, mats,
-                                       _fixed_sp(term, len(mats)) if mats else None,
+            fixed = _fixed_sp(term, len(mats)) if mats else None
+            if select and mats:
+                extra = null_space_penalty(mats)
+                if extra is not None:
+                    mats = mats + (extra,)
+                    fixed = None if fixed is None else fixed + (None,)
+            blocks.append(PenaltyBlock(block.label, start, start + q, mats, fixed,
                                        term.id, int(block.null_space_dim), fx, str(block.bs)))
             variables = tuple(term.variables) + ((term.by,) if term.by else ())
             specs.append(SmoothSpec(block.label, start, start + q, variables, dict(block.state)))
