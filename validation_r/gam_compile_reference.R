@@ -16,7 +16,10 @@ d <- read.csv(file, stringsAsFactors = TRUE)
 formulas <- c("y ~ f + s(x) + s(z, bs = \"cr\", k = 6)",
               "y ~ w + s(x, bs = \"ps\") + s(z, bs = \"cc\", k = 8)",
               "y ~ s(x, bs = \"cs\", k = 5) + s(w, bs = \"bs\") + s(z, k = 7)",
-              "y ~ f + w + s(x, z, k = 12)")
+              "y ~ f + w + s(x, z, k = 12)",
+              # nested smooths: gam.side deletes te's columns that s(x) already spans
+              "y ~ f + w + s(x) + te(x, z, k = 4)",
+              "y ~ s(x, bs = \"cr\") + s(z, bs = \"cr\") + te(x, z, k = 3) + s(w)")
 cases <- lapply(formulas, function(fm) {
   G <- gam(as.formula(fm), data = d, fit = FALSE)
   list(formula = fm, X = unname(G$X), off = G$off, S = lapply(G$S, unname),

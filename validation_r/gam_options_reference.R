@@ -12,7 +12,9 @@ cases <- list(
   list(formula = "y ~ f + s(x, by = f, id = 1)", select = TRUE),
   list(formula = "y ~ f + s(x, sp = 0.5) + s(z, bs = \"cr\")", select = FALSE),
   list(formula = "y ~ s(x) + s(w, bs = \"cr\")", select = FALSE, sp_arg = c(-1, 10)),
-  list(formula = "y ~ s(x) + s(z)", select = FALSE, gamma = 1.4, method = "GCV.Cp")
+  list(formula = "y ~ s(x) + s(z)", select = FALSE, gamma = 1.4, method = "GCV.Cp"),
+  list(formula = "y ~ f + w + s(x) + te(x, z, k = 4)", select = FALSE),
+  list(formula = "y ~ s(x, bs = \"cr\") + s(z, bs = \"cr\") + te(x, z, k = 3)", select = TRUE)
 )
 out <- lapply(cases, function(cs) {
   args <- list(formula = as.formula(cs$formula), data = d, select = cs$select,

@@ -325,7 +325,7 @@ def compile_plan(
             return compile_plan(formula, full_data, family, weights, offset, na_action,
                                 "never", subset, smooths, knots, select)
         Xs, penalties, smooth_specs = build_smooths(ast.smooths, frame, knots, len(names),
-                                                    select=select)
+                                                    select=select, Xp=X)
         smooth_names = tuple(f"{b.label}.{j + 1}" for b in penalties
                              for j in range(b.stop - b.start))
         spec = dataclasses.replace(

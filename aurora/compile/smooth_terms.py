@@ -98,7 +98,7 @@ def null_space_penalty(matrices: tuple[np.ndarray, ...]) -> np.ndarray | None:
 
 
 def build_smooths(smooths: tuple, frame: pd.DataFrame, knots: Any, first_column: int,
-                  select: bool = False
+                  select: bool = False, Xp: np.ndarray | None = None
                   ) -> tuple[np.ndarray, tuple[PenaltyBlock, ...], tuple[SmoothSpec, ...]]:
     """Construct every smooth term on ``frame``.
 
@@ -114,6 +114,9 @@ def build_smooths(smooths: tuple, frame: pd.DataFrame, knots: Any, first_column:
         Model-matrix column where the first smooth starts (after the parametric ones).
     select : bool
         Add mgcv's null-space penalty to every penalized smooth that has a null space.
+    Xp : ndarray, optional
+        The parametric model matrix: with it, mgcv's side constraints (``gam.side``) make
+        nested smooths (``s(x) + te(x, z)``) identifiable.
 
     Returns
     -------
@@ -128,11 +131,9 @@ def build_smooths(smooths: tuple, frame: pd.DataFrame, knots: Any, first_column:
         if unknown:
             raise ModelSpecError(f"knots given for {unknown}, which no smooth of the model uses",
                                  "give knots only for smooth covariates: knots={'x': [...]}")
-    columns, blocks, specs = [], [], []
-    start = first_column
+    entries = []
     for term in smooths:
         for block in _blocks_of(term, frame, knots):
-            q = block.n_coef
             fx = bool(getattr(term, "fx", False))
             mats = () if fx else tuple(np.asarray(S, dtype=float) for S in block.penalties)
             fixed = _fixed_sp(term, len(mats)) if mats else None
@@ -141,20 +142,137 @@ def build_smooths(smooths: tuple, frame: pd.DataFrame, knots: Any, first_column:
                 if extra is not None:
                     mats = mats + (extra,)
                     fixed = None if fixed is None else fixed + (None,)
-            blocks.append(PenaltyBlock(block.label, start, start + q, mats, fixed,
-                                       term.id, int(block.null_space_dim), fx, str(block.bs)))
-            variables = tuple(term.variables) + ((term.by,) if term.by else ())
-            specs.append(SmoothSpec(block.label, start, start + q, variables, dict(block.state)))
-            columns.append(np.asarray(block.X, dtype=float))
-            start += q
+            entries.append({"term": term, "block": block, "X": np.asarray(block.X, dtype=float),
+                            "mats": mats, "fixed": fixed, "fx": fx,
+                            "nsd": int(block.null_space_dim), "deleted": []})
+    if Xp is not None:
+        _side_constraints(entries, Xp)
+    columns, blocks, specs = [], [], []
+    start = first_column
+    for e in entries:
+        term, block = e["term"], e["block"]
+        q = e["X"].shape[1]
+        blocks.append(PenaltyBlock(block.label, start, start + q, e["mats"], e["fixed"],
+                                   term.id, e["nsd"], e["fx"], str(block.bs)))
+        variables = tuple(term.variables) + ((term.by,) if term.by else ())
+        state = dict(block.state)
+        if e["deleted"]:
+            state["del_index"] = [int(i) for i in e["deleted"]]
+        specs.append(SmoothSpec(block.label, start, start + q, variables, state))
+        columns.append(e["X"])
+        start += q
     n = len(frame)
     X = np.column_stack(columns) if columns else np.zeros((n, 0))
     return X, tuple(blocks), tuple(specs)
+
+
+def _fix_dependence(X1: np.ndarray, X2: np.ndarray, tol: float = np.finfo(float).eps ** 0.5
+                    ) -> list[int]:
+    """mgcv's ``fixDependence``: columns of ``X2`` (0-based) that lie in the span of ``X1``
+    together with the rest of ``X2``, found by LAPACK's pivoted QR as R's
+    ``qr(, LAPACK = TRUE)``."""
+    from scipy.linalg import lapack, qr
+
+    h, _, tau, _, info = lapack.dgeqp3(np.asfortranarray(X1, dtype=float))
+    if info != 0:  # pragma: no cover - LAPACK argument error
+        raise RuntimeError(f"dgeqp3 failed ({info})")
+    r = X1.shape[1]
+    R11 = abs(h[0, 0])
+    lwork = max(1, X2.shape[1]) * 64
+    QtX2, _, info = lapack.dormqr("L", "T", h, tau, np.asfortranarray(X2, dtype=float), lwork)
+    if info != 0:  # pragma: no cover - LAPACK argument error
+        raise RuntimeError(f"dormqr failed ({info})")
+    rest = QtX2[r:, :]
+    R, piv = qr(rest, mode="r", pivoting=True)
+    R = R[: min(rest.shape), :]
+    r0 = rr = R.shape[0]
+    while r0 > 0 and np.mean(np.abs(R[r0 - 1:rr, r0 - 1:rr])) < R11 * tol:
+        r0 -= 1
+    if r0 + 1 > rr:
+        return []
+    return sorted(int(i) for i in piv[r0:rr])
+
+
+def _side_constraints(entries: list[dict], Xp: np.ndarray) -> None:
+    """mgcv's ``gam.side``: where smooths share covariates (``s(x) + te(x, z)``), delete
+    from the higher-dimensional one the columns that the lower ones (and the intercept)
+    already span, so the model is identifiable. Penalties lose the same rows and columns."""
+    def names(e: dict) -> list[str]:
+        t, st = e["term"], e["block"].state
+        vn = [v + (t.by or "") for v in t.variables]
+        level = st.get("by_level")
+        return [v + str(level) for v in vn] if level is not None else vn
+
+    vns = [names(e) for e in entries]
+    flat = [v for vn in vns for v in vn]
+    if len(flat) == len(set(flat)):
+        return
+    n = Xp.shape[0]
+    intercept = False
+    if Xp.shape[1]:
+        sd = Xp.std(axis=0, ddof=1) if n > 1 else np.zeros(Xp.shape[1])
+        if np.any(sd < np.finfo(float).eps ** 0.75):
+            intercept = True
+        else:
+            coef, *_ = np.linalg.lstsq(Xp, np.ones(n), rcond=None)
+            intercept = bool(np.max(np.abs(Xp @ coef - 1)) < np.finfo(float).eps ** 0.75)
+    side = [e["block"].bs not in ("re", "fs") for e in entries]
+    dims = [len(e["term"].variables) for e in entries]
+    ids: dict[str, list[int]] = {}
+    for d in range(1, max(dims) + 1):
+        for i, e in enumerate(entries):
+            if dims[i] == d and side[i]:
+                for v in vns[i]:
+                    ids.setdefault(v, []).append(i)
+    for d in range(1, max(dims) + 1):
+        for i, e in enumerate(entries):
+            if dims[i] != d or not side[i]:
+                continue
+            parts = [np.ones((n, 1))] if intercept else []
+            comp: list[int] = []
+            for v in vns[i]:
+                b = ids[v]
+                for other in b[:b.index(i)]:
+                    if other not in comp:
+                        comp.append(other)
+                        parts.append(entries[other]["X"])
+            if len(parts) == int(intercept):
+                continue
+            ind = _fix_dependence(np.column_stack(parts), e["X"])
+            if not ind:
+                continue
+            keep = [j for j in range(e["X"].shape[1]) if j not in ind]
+            e["X"] = e["X"][:, keep]
+            e["deleted"] = ind
+            mats = []
+            fixed = list(e["fixed"]) if e["fixed"] is not None else None
+            for j, S in enumerate(e["mats"]):
+                S = S[np.ix_(keep, keep)]
+                if np.any(S != 0):
+                    mats.append(S)
+                elif fixed is not None:
+                    fixed[j] = "drop"
+            if fixed is not None:
+                fixed = tuple(v for v in fixed if v != "drop")
+            e["mats"], e["fixed"] = tuple(mats), (None if fixed is None else fixed)
+            if mats:
+                St = sum(S / np.linalg.norm(S) for S in mats) if len(mats) > 1 else \
+                    mats[0] / np.linalg.norm(mats[0])
+                if len(mats) > 1:
+                    St = St + mats[0] / np.linalg.norm(mats[0])  # mgcv's loop counts S1 twice
+                ev = np.linalg.eigvalsh((St + St.T) / 2)
+                e["nsd"] = int(np.sum(ev < ev.max() * np.finfo(float).eps ** 0.75))
 
 
 def smooth_columns(specs: tuple[SmoothSpec, ...], frame: pd.DataFrame) -> np.ndarray:
     """The smooth columns of new data (mgcv's ``PredictMat`` for every block)."""
     from aurora.smooths.by import predict_con
 
-    parts = [np.asarray(predict_con(s.state, frame), dtype=float) for s in specs]
+    parts = []
+    for spec in specs:
+        X = np.asarray(predict_con(spec.state, frame), dtype=float)
+        deleted = spec.state.get("del_index")
+        if deleted:
+            X = np.delete(X, deleted, axis=1)
+        parts.append(X)
     return np.column_stack(parts) if parts else np.zeros((len(frame), 0))

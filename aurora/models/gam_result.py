@@ -258,11 +258,17 @@ class GAMResult:
     # ---------------------------------------------------------------- prediction
     def predict(self, newdata: Any = None, type: str = "link", se_fit: bool = False,
                 offset: Any = None):
-        """Predictions (mgcv's ``predict.gam``): ``type`` is ``"link"``, ``"response"`` or
-        ``"lpmatrix"``; ``se_fit`` adds Bayesian standard errors from :attr:`Vp`."""
-        if type not in ("link", "response", "lpmatrix"):
+        """Predictions (mgcv's ``predict.gam``): ``type`` is ``"link"``, ``"response"``,
+        ``"terms"`` or ``"lpmatrix"``; ``se_fit`` adds Bayesian standard errors from
+        :attr:`Vp`.
+
+        ``type="terms"`` gives one column per parametric term (not centred, as mgcv) and per
+        smooth; the intercept is in ``.attrs["constant"]``; with ``se_fit`` the frame has
+        two column levels, ``["fit"]`` and ``["se_fit"]``, as R's ``$fit`` and ``$se.fit``.
+        """
+        if type not in ("link", "response", "lpmatrix", "terms"):
             raise DataError(f"unknown prediction type {type!r}",
-                            "use 'link', 'response' or 'lpmatrix'")
+                            "use 'link', 'response', 'terms' or 'lpmatrix'")
         spec = self.plan.spec
         if newdata is None:
             X, off, index = self.plan.X, self.plan.offset, self.plan.row_index
@@ -271,6 +277,8 @@ class GAMResult:
             X, off, index = spec.model_matrix(frame), spec.offset(frame, offset), frame.index
         if type == "lpmatrix":
             return pd.DataFrame(X, columns=list(self.column_names), index=index)
+        if type == "terms":
+            return self._terms(X, index, se_fit)
         with np.errstate(invalid="ignore", over="ignore"):
             eta = X @ self.fit.coefficients + off
             se = np.sqrt(np.einsum("ij,jk,ik->i", X, self.fit.Vp, X)) if se_fit else None
@@ -284,3 +292,23 @@ class GAMResult:
         if se_fit:
             return pd.DataFrame({"fit": fit, "se_fit": se}, index=index)
         return pd.Series(fit, index=index, name="fit")
+
+    def _terms(self, X: np.ndarray, index: Any, se_fit: bool):
+        spec, beta, V = self.plan.spec, self.fit.coefficients, self.fit.Vp
+        fit, se = {}, {}
+        constant = 0.0
+        for label, cols in zip(spec.term_labels, spec.term_columns):
+            c = list(cols)
+            if label == "(Intercept)":
+                constant = float(beta[c[0]])
+                continue
+            Xt = X[:, c]
+            fit[label] = Xt @ beta[c]
+            if se_fit:
+                se[label] = np.sqrt(np.maximum(
+                    np.einsum("ij,jk,ik->i", Xt, V[np.ix_(c, c)], Xt), 0.0))
+        out = pd.DataFrame(fit, index=index)
+        if se_fit:
+            out = pd.concat({"fit": out, "se_fit": pd.DataFrame(se, index=index)}, axis=1)
+        out.attrs["constant"] = constant
+        return out
