@@ -259,6 +259,10 @@ def gam(
                 f"id = {t.id} links smooths of different covariates; mgcv then builds one "
                 "basis from their pooled data, which aurora does not do yet",
                 "use id= within one covariate (e.g. with a factor by=), or drop id=")
+    if plan.X.shape[1] > plan.X.shape[0]:
+        raise DataError(f"the model has more coefficients ({plan.X.shape[1]}) than data "
+                        f"({plan.X.shape[0]} rows), as mgcv refuses",
+                        "reduce k of the smooths or use more data")
     L = _shared_sp_map(plan.penalties)
     fam.validate_response(plan.y, plan.weights)
     penalties = [(S, b.start) for b in plan.penalties for S in b.matrices]
