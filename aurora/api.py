@@ -287,7 +287,10 @@ def gam(
                         offset=plan.offset, method=method, sp=sp_arg, gamma=gamma, L=L,
                         intercept=plan.spec.has_intercept)
     text = deparse_formula(plan.spec.written_formula, cutoff=500)
-    return GAMResult(plan, fit, fam, fit.criterion, text, engine=backend.name)
+    P = None
+    if plan.X_predict is not None:  # mgcv's G$P: fitting -> prediction parametrisation
+        P = np.linalg.lstsq(plan.X_predict, plan.X, rcond=None)[0]
+    return GAMResult(plan, fit, fam, fit.criterion, text, engine=backend.name, P=P)
 
 
 def _shared_sp_map(blocks: tuple) -> np.ndarray | None:

@@ -46,6 +46,9 @@ class ModelPlan:
         Levels of a factor response.
     penalties : tuple
         Penalty blocks (empty for a GLM; smooths add them).
+    X_predict : ndarray or None
+        The model matrix in mgcv's prediction parametrisation where it differs from the
+        fitting one (``t2`` terms; mgcv's ``G$P`` maps between them), else None.
     """
 
     spec: ModelSpec
@@ -59,6 +62,7 @@ class ModelPlan:
     response_levels: tuple[str, ...] | None = None
     penalties: tuple = ()
     factor_codes: tuple[np.ndarray, ...] = field(default=(), repr=False)
+    X_predict: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -318,6 +322,7 @@ def compile_plan(
     codes = tuple(frame[cf.variable].cat.codes.to_numpy().astype(np.intp) for cf in coded_factors)
     X, x_cols = _dense_matrix(mm, frame, spec)
     penalties: tuple = ()
+    X_predict = None
     if ast.smooths:
         from aurora.compile.smooth_terms import build_smooths
 
@@ -333,6 +338,11 @@ def compile_plan(
             term_labels=tuple(term_labels) + tuple(b.label for b in penalties),
             term_columns=tuple(term_cols) + tuple(tuple(range(b.start, b.stop))
                                                   for b in penalties))
+        from aurora.compile.smooth_terms import prediction_columns
+
+        Xs_pred = prediction_columns(smooth_specs, frame)
+        if Xs_pred is not None:
+            X_predict = np.column_stack([X, Xs_pred])
         X = np.asfortranarray(np.column_stack([X, Xs]))
         x_cols = list(x_cols) + list(range(len(x_cols), X.shape[1]))
         names = spec.column_names
@@ -342,7 +352,8 @@ def compile_plan(
                         "(e.g. log of a non-positive number)",
                         "transform the data so every term is finite")
     return ModelPlan(spec, X, y, weights_total, off, resp.n_trials, info,
-                     frame.index, resp.levels, penalties=penalties, factor_codes=codes)
+                     frame.index, resp.levels, penalties=penalties, factor_codes=codes,
+                     X_predict=X_predict)
 
 
 def _layout(parametric, frame, levels, intercept, coded, direct, learn=None):

@@ -16,7 +16,7 @@ import pandas as pd
 
 from aurora.errors import ModelSpecError
 
-__all__ = ["PenaltyBlock", "SmoothSpec", "build_smooths", "smooth_columns"]
+__all__ = ["PenaltyBlock", "SmoothSpec", "build_smooths", "smooth_columns", "prediction_columns"]
 
 
 @dataclass(frozen=True)
@@ -158,12 +158,24 @@ def build_smooths(smooths: tuple, frame: pd.DataFrame, knots: Any, first_column:
         state = dict(block.state)
         if e["deleted"]:
             state["del_index"] = [int(i) for i in e["deleted"]]
+        if str(block.bs) == "t2":
+            # mgcv fits t2 under one constraint and predicts under another (G$P maps the
+            # coefficients): new data get the prediction columns
+            state["as_mgcv"] = True
         specs.append(SmoothSpec(block.label, start, start + q, variables, state))
         columns.append(e["X"])
         start += q
     n = len(frame)
     X = np.column_stack(columns) if columns else np.zeros((n, 0))
     return X, tuple(blocks), tuple(specs)
+
+
+def prediction_columns(specs: tuple[SmoothSpec, ...], frame: pd.DataFrame) -> np.ndarray | None:
+    """The smooth columns in mgcv's prediction parametrisation when it differs from the
+    fitting one (models with ``t2`` terms), else None."""
+    if not any(s.state.get("as_mgcv") for s in specs):
+        return None
+    return smooth_columns(specs, frame)
 
 
 def _fix_dependence(X1: np.ndarray, X2: np.ndarray, tol: float = np.finfo(float).eps ** 0.5
@@ -270,7 +282,8 @@ def smooth_columns(specs: tuple[SmoothSpec, ...], frame: pd.DataFrame) -> np.nda
 
     parts = []
     for spec in specs:
-        X = np.asarray(predict_con(spec.state, frame), dtype=float)
+        X = np.asarray(predict_con(spec.state, frame,
+                                   as_mgcv=bool(spec.state.get("as_mgcv"))), dtype=float)
         deleted = spec.state.get("del_index")
         if deleted:
             X = np.delete(X, deleted, axis=1)

@@ -108,7 +108,8 @@ def save_result(result: Any, path: str | os.PathLike) -> None:
         kind = "GAMResult"
         body = {"plan": enc.encode(result.plan), "fit": enc.encode(result.fit),
                 "family": enc.encode(result.family), "method": result.method,
-                "formula": result.formula, "engine": result.engine}
+                "formula": result.formula, "engine": result.engine,
+                "P": enc.encode(result.P)}
     elif isinstance(result, GLMResult):
         kind = "GLMResult"
         body = {
@@ -382,7 +383,8 @@ def load(path: str | os.PathLike) -> Any:
             from aurora.models.gam_result import GAMResult
 
             result = GAMResult(plan, dec.decode(body["fit"]), dec.decode(body["family"]),
-                               body["method"], body["formula"], engine=body.get("engine", "numpy"))
+                               body["method"], body["formula"], engine=body.get("engine", "numpy"),
+                               P=dec.decode(body.get("P")))
         else:
             estimates = dec.decode(body["estimates"])
             result = GLMResult(plan, estimates, engine=body.get("engine", "numpy"),

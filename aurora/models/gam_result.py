@@ -44,13 +44,23 @@ class GAMResult:
     """
 
     def __init__(self, plan: Any, fit: Any, family: Any, method: str, formula: str,
-                 engine: str = "numpy") -> None:
+                 engine: str = "numpy", P: np.ndarray | None = None) -> None:
         self.plan = plan
         self.fit = fit
         self.family = family
         self.method = method
         self.formula = formula
         self.engine = engine
+        self.P = P  # mgcv's G$P (t2 terms): fitting -> prediction parametrisation
+
+    @cached_property
+    def _coefficients(self) -> np.ndarray:
+        """Coefficients in the prediction parametrisation (mgcv's ``coef(m)``)."""
+        b = self.fit.coefficients
+        return b if self.P is None else self.P @ b
+
+    def _congruent(self, V: np.ndarray) -> np.ndarray:
+        return V if self.P is None else self.P @ V @ self.P.T
 
     # ---------------------------------------------------------------- coefficients
     @property
@@ -60,7 +70,7 @@ class GAMResult:
     @cached_property
     def params(self) -> pd.Series:
         """Coefficients named as mgcv names them (``(Intercept)``, ``s(x).1``...)."""
-        return pd.Series(self.fit.coefficients, index=list(self.column_names), name="coef")
+        return pd.Series(self._coefficients, index=list(self.column_names), name="coef")
 
     @property
     def coef(self) -> pd.Series:
@@ -76,13 +86,13 @@ class GAMResult:
     def Vp(self) -> pd.DataFrame:
         """Bayesian posterior covariance of the coefficients (mgcv's ``m$Vp``)."""
         names = list(self.column_names)
-        return pd.DataFrame(self.fit.Vp, index=names, columns=names)
+        return pd.DataFrame(self._congruent(self.fit.Vp), index=names, columns=names)
 
     @cached_property
     def Ve(self) -> pd.DataFrame:
         """Frequentist covariance of the coefficients (mgcv's ``m$Ve``)."""
         names = list(self.column_names)
-        return pd.DataFrame(self.fit.Ve, index=names, columns=names)
+        return pd.DataFrame(self._congruent(self.fit.Ve), index=names, columns=names)
 
     def vcov(self) -> pd.DataFrame:
         """mgcv's ``vcov.gam``: the Bayesian covariance :attr:`Vp`."""
@@ -90,7 +100,8 @@ class GAMResult:
 
     @cached_property
     def bse(self) -> pd.Series:
-        return pd.Series(np.sqrt(np.diag(self.fit.Vp)), index=list(self.column_names), name="se")
+        return pd.Series(np.sqrt(np.diag(self.Vp.to_numpy())), index=list(self.column_names),
+                         name="se")
 
     @cached_property
     def coef_edf(self) -> pd.Series:
@@ -109,9 +120,13 @@ class GAMResult:
         """Smoothing parameters, one per penalty (mgcv's ``m$sp`` names: ``s(x)``,
         ``te(x,z)1``, ``te(x,z)2``)."""
         names = []
-        for b in self.smooths:
+        for b, spec in zip(self.smooths, self.plan.spec.smooths):
             k = len(b.matrices)
-            names += [b.label] if k == 1 else [f"{b.label}{j + 1}" for j in range(k)]
+            labels = spec.state.get("penalty_labels")
+            if labels is not None and len(labels) == k:
+                names += [f"{b.label}{lab}" for lab in labels]
+            else:
+                names += [b.label] if k == 1 else [f"{b.label}{j + 1}" for j in range(k)]
         return pd.Series(np.asarray(self.fit.sp_full, dtype=float), index=names, name="sp")
 
     # ---------------------------------------------------------------- fit summaries
@@ -204,10 +219,12 @@ class GAMResult:
         w = np.asarray(fit.working_weights, dtype=float)
         R = np.sqrt(np.maximum(w, 0))[:, None] * plan.X
         return SmoothFitSummaryInput(
-            coef=fit.coefficients, coef_names=self.column_names, Vp=fit.Vp, edf=fit.edf,
+            coef=self._coefficients, coef_names=self.column_names,
+            Vp=self._congruent(fit.Vp), edf=fit.edf,
             smooths=tuple(infos), y=plan.y, fitted=fit.fitted_values,
             prior_weights=plan.weights, scale=fit.scale, scale_estimated=fit.scale_estimated,
-            deviance=fit.deviance, null_deviance=fit.null_deviance, R=R, Ve=fit.Ve,
+            deviance=fit.deviance, null_deviance=fit.null_deviance, R=R,
+            Ve=self._congruent(fit.Ve),
             edf1=fit.edf1, edf2=fit.edf2, n_parametric=n_par, assign=tuple(assign),
             term_labels=tuple(labels), aic=fit.aic, family=self.family.name,
             link=self.family.link.name, formula=self.formula, method=self.method,
@@ -270,18 +287,23 @@ class GAMResult:
             raise DataError(f"unknown prediction type {type!r}",
                             "use 'link', 'response', 'terms' or 'lpmatrix'")
         spec = self.plan.spec
-        if newdata is None:
+        if newdata is None:  # the fitting parametrisation: plan.X with the fit's coefficients
             X, off, index = self.plan.X, self.plan.offset, self.plan.row_index
+            beta, V = self.fit.coefficients, self.fit.Vp
         else:
             frame = newdata if isinstance(newdata, pd.DataFrame) else pd.DataFrame(newdata)
-            X, off, index = spec.model_matrix(frame), spec.offset(frame, offset), frame.index
+            X, index = spec.model_matrix(frame), frame.index
+            # mgcv's predict.gam keeps only the formula's offset() terms (an offset= of
+            # the fit is not applied to new data unless given here)
+            off = spec.offset(frame, 0.0 if offset is None else offset)
+            beta, V = self._coefficients, self._congruent(self.fit.Vp)
         if type == "lpmatrix":
             return pd.DataFrame(X, columns=list(self.column_names), index=index)
         if type == "terms":
-            return self._terms(X, index, se_fit)
+            return self._terms(X, index, se_fit, beta, V)
         with np.errstate(invalid="ignore", over="ignore"):
-            eta = X @ self.fit.coefficients + off
-            se = np.sqrt(np.einsum("ij,jk,ik->i", X, self.fit.Vp, X)) if se_fit else None
+            eta = X @ beta + off
+            se = np.sqrt(np.einsum("ij,jk,ik->i", X, V, X)) if se_fit else None
             link = self.family.link
             if type == "response":
                 fit = np.asarray(link.inverse(eta), dtype=float)
@@ -293,8 +315,9 @@ class GAMResult:
             return pd.DataFrame({"fit": fit, "se_fit": se}, index=index)
         return pd.Series(fit, index=index, name="fit")
 
-    def _terms(self, X: np.ndarray, index: Any, se_fit: bool):
-        spec, beta, V = self.plan.spec, self.fit.coefficients, self.fit.Vp
+    def _terms(self, X: np.ndarray, index: Any, se_fit: bool, beta: np.ndarray,
+               V: np.ndarray):
+        spec = self.plan.spec
         fit, se = {}, {}
         constant = 0.0
         for label, cols in zip(spec.term_labels, spec.term_columns):
