@@ -7,6 +7,7 @@ printed tables read digit for digit like R's.
 """
 from __future__ import annotations
 
+import decimal
 import math
 from typing import Sequence
 
@@ -18,15 +19,20 @@ __all__ = ["format_real", "format_number", "format_pval", "signif_stars", "coef_
 _EPS = np.finfo(float).eps
 
 
+_DEC = decimal.Context(prec=60)
+
+
 def _sci_parts(x: float, digits: int) -> tuple[int, int]:
     """(exponent, significant digits needed) of |x| at ``digits`` precision (R's scientific())."""
     ax = abs(x)
     if ax == 0:
         return 0, 1
     kp = int(math.floor(math.log10(ax)))
-    alpha = ax / 10.0**kp
-    # round to `digits` significant digits; a carry (9.99 -> 10.0) bumps the exponent
-    scaled = round(alpha * 10 ** (digits - 1))
+    # R scales in long double, so a double just above a rounding tie (80.405 is stored as
+    # 80.4050000000000011...) rounds up: scale the exact decimal value of the double
+    exact = decimal.Decimal(ax).scaleb(digits - 1 - kp, _DEC)
+    scaled = int(exact.to_integral_value(rounding=decimal.ROUND_HALF_EVEN))
+    # a carry (9.99 -> 10.0) bumps the exponent
     if scaled >= 10**digits:
         kp += 1
         scaled = round(scaled / 10)
