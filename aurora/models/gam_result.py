@@ -266,6 +266,20 @@ class GAMResult:
     def _repr_html_(self) -> str:
         return self.summary()._repr_html_()
 
+    def anova(self, *others: "GAMResult", test: str | None = None, freq: bool = False):
+        """mgcv's ``anova.gam``: the term tests of one model, or an analysis of deviance
+        between nested models (``test`` = "F", "Chisq"/"LRT" or None)."""
+        from aurora.inference.anova_gam import anova_gam
+
+        return anova_gam(self, *others, test=test, freq=freq)
+
+    def concurvity(self, full: bool = True):
+        """mgcv's ``concurvity``: worst/observed/estimate per term (``full=True``) or the
+        pairwise matrices (``full=False``)."""
+        from aurora.inference.concurvity import concurvity
+
+        return concurvity(self, full)
+
     def save(self, path: str) -> None:
         """Save to a versioned, pickle-free, checksummed file; reload with :func:`aurora.load`."""
         from aurora.io.store import save_result
