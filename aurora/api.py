@@ -290,7 +290,12 @@ def gam(
     P = None
     if plan.X_predict is not None:  # mgcv's G$P: fitting -> prediction parametrisation
         P = np.linalg.lstsq(plan.X_predict, plan.X, rcond=None)[0]
-    return GAMResult(plan, fit, fam, fit.criterion, text, engine=backend.name, P=P)
+    result = GAMResult(plan, fit, fam, fit.criterion, text, engine=backend.name, P=P)
+    frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(data)
+    if frame.index.is_unique:  # mgcv's m$model: the columns the model used, rows kept
+        cols = [c for c in dict.fromkeys(plan.spec.formula.variables) if c in frame.columns]
+        result.model_frame = frame.loc[plan.row_index, cols]
+    return result
 
 
 def _shared_sp_map(blocks: tuple) -> np.ndarray | None:

@@ -52,6 +52,7 @@ class GAMResult:
         self.formula = formula
         self.engine = engine
         self.P = P  # mgcv's G$P (t2 terms): fitting -> prediction parametrisation
+        self.model_frame: pd.DataFrame | None = None  # mgcv's m$model (set by aurora.gam)
 
     @cached_property
     def _coefficients(self) -> np.ndarray:
@@ -265,6 +266,24 @@ class GAMResult:
 
     def _repr_html_(self) -> str:
         return self.summary()._repr_html_()
+
+    def plot(self, select: Any = None, residuals: bool = False, rug: bool = True,
+             se: bool = True, scheme: int = 0, path: Any = None, data: Any = None, **kwargs: Any):
+        """mgcv's ``plot.gam``: each smooth with its 95% band (2 se), a rug and optional
+        partial residuals; 2-D smooths as contours (``scheme=0``) or a heat map
+        (``scheme=1``). Returns a matplotlib Figure, saved to ``path`` when given.
+        ``data`` is needed only for a result loaded from a file."""
+        from aurora.plot.gam import plot_gam
+
+        return plot_gam(self, select=select, residuals=residuals, rug=rug, se=se,
+                        scheme=scheme, path=path, data=data, **kwargs)
+
+    def check(self, k_rep: int = 200, seed: int | None = 0, data: Any = None):
+        """mgcv's ``gam.check``: convergence report, k-index table (``k'``, edf, k-index,
+        p-value by reshuffling; NumPy's generator, not R's) and four residual panels."""
+        from aurora.inference.gam_check import gam_check
+
+        return gam_check(self, k_rep=k_rep, seed=seed, data=data)
 
     def anova(self, *others: "GAMResult", test: str | None = None, freq: bool = False):
         """mgcv's ``anova.gam``: the term tests of one model, or an analysis of deviance

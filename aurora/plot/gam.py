@@ -166,7 +166,9 @@ def _block_matrix(spec: Any, grid: dict[str, Any], n: int) -> np.ndarray:
     if by:
         level = state.get("by_level")
         dat[by] = np.ones(n) if level is None else np.array([level] * n, dtype=object)
-    return np.asarray(predict_con(state, dat), dtype=float)
+    X = np.asarray(predict_con(state, dat), dtype=float)
+    deleted = state.get("del_index")  # columns mgcv's side constraints removed
+    return np.delete(X, deleted, axis=1) if deleted else X
 
 
 def _t2_centre(spec: Any, frame: pd.DataFrame, covs: Sequence[str]) -> np.ndarray | None:
