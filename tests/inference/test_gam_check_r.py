@@ -165,5 +165,7 @@ def test_seed_subsample_and_types():
         "pearson residuals")
     with pytest.raises(DataError, match="residual type"):
         gam_check(m, data=d, type="working")
+    frame, m.model_frame = m.model_frame, None  # as a result loaded from a file
     with pytest.raises(DataError, match="pass data="):
         gam_check(m)
+    m.model_frame = frame

@@ -155,8 +155,10 @@ def test_contour_levels_and_se_contours():
 
 def test_bad_arguments():
     m, d = _fit("gauss"), _data()
+    frame, m.model_frame = m.model_frame, None  # as a result loaded from a file
     with pytest.raises(DataError, match="pass data="):
         plot_gam(m)
+    m.model_frame = frame
     with pytest.raises(DataError, match="select"):
         plot_gam(m, select=7, data=d)
     with pytest.raises(DataError, match="no smooth labelled"):
