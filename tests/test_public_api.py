@@ -6,9 +6,13 @@ import importlib
 import pytest
 
 SPEC_NAMES = {
-    "aurora": ["glm", "load", "datasets", "summary", "plot", "compare", "parse", "compile_plan"],
+    "aurora": ["glm", "gam", "load", "datasets", "summary", "plot", "compare", "parse",
+               "compile_plan"],
     "aurora.datasets": ["load"],
     "aurora.models.glm": ["fit_glm", "predict_glm", "GLMResult"],
+    "aurora.models.gam": [
+        "fit_gam", "SmoothTerm", "ParametricTerm", "TensorTerm", "fit_additive_gam",
+        "fit_gam_formula", "plot_smooth", "plot_all_smooths"],
     "aurora.distributions.families": [
         "GaussianFamily", "PoissonFamily", "BinomialFamily", "GammaFamily",
         "InverseGaussianFamily", "WaldFamily", "NegativeBinomialFamily", "TweedieFamily",

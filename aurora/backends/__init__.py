@@ -30,6 +30,10 @@ _ALIASES = {"numpy": "numpy", "np": "numpy", "jax": "jax", "torch": "torch", "py
 class Backend:
     """An array library the engine can run on.
 
+    ``array`` converts to the backend, ``to_numpy`` back; ``grad`` differentiates a scalar
+    function; any other public attribute is the namespace's operation of that name
+    (``be.exp``, ``be.sum``, ``be.matmul``...).
+
     Attributes
     ----------
     name : {"numpy", "jax", "torch"}
@@ -53,11 +57,45 @@ class Backend:
         """Return ``a`` as a NumPy float64 array (copied to host if needed)."""
         return self._to_numpy(a)
 
+    def array(self, x: Any) -> Any:
+        """``x`` as a float64 array of this backend, on its device (SPEC §2's name for
+        :meth:`asarray`).
+
+        Examples
+        --------
+        >>> get_backend("numpy").array([1, 2]).dtype
+        dtype('float64')
+        """
+        return self._asarray(x)
+
     def grad(self, f: Callable[[Any], Any]) -> Callable[[Any], np.ndarray]:
-        """Gradient of a scalar function, as a function returning NumPy arrays."""
+        """Gradient of a scalar function ``f``, as a function returning NumPy arrays.
+
+        ``f`` is written with this backend's operations (``jax.numpy``, ``torch`` or NumPy,
+        or this backend's own, e.g. ``be.sum``); JAX and torch differentiate exactly, NumPy
+        by central differences (:mod:`aurora.core.autodiff`).
+
+        Examples
+        --------
+        >>> be = get_backend("numpy")
+        >>> g = be.grad(lambda b: be.sum(b ** 2))
+        >>> g([1.0, -2.0]).round(6).tolist()
+        [2.0, -4.0]
+        """
         from aurora.core.autodiff import gradient
 
         return lambda x: gradient(f, x, backend=self.name)
+
+    def __getattr__(self, name: str) -> Any:
+        # the array operations of the namespace (be.exp, be.sum, be.matmul...), so that
+        # code written against a backend reads like code written against its library
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            return getattr(self.__dict__["xp"], name)
+        except (KeyError, AttributeError):
+            raise AttributeError(f"backend {self.__dict__.get('name')!r} has no operation "
+                                 f"{name!r}") from None
 
 
 def _numpy_backend() -> Backend:

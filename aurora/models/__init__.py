@@ -1,4 +1,9 @@
 """Stage 4: result objects and the matrix-level API of SPEC §2."""
+from aurora.models.gam import (ParametricTerm, SmoothTerm, TensorTerm, fit_additive_gam,
+                               fit_gam, fit_gam_formula, plot_all_smooths, plot_smooth)
+from aurora.models.gam_result import GAMResult
 from aurora.models.glm import GLMResult, fit_glm, predict_glm
 
-__all__ = ["GLMResult", "fit_glm", "predict_glm"]
+__all__ = ["GLMResult", "fit_glm", "predict_glm", "GAMResult", "fit_gam", "SmoothTerm",
+           "ParametricTerm", "TensorTerm", "fit_additive_gam", "fit_gam_formula",
+           "plot_smooth", "plot_all_smooths"]
