@@ -83,7 +83,7 @@ class DenseDesign:
         """``X.T @ v`` as a NumPy vector."""
         if self.backend.name == "numpy":
             return gemv_t(self._X, np.asarray(v, dtype=np.float64))
-        return self.backend.to_numpy(self._X.T @ v)
+        return self.backend.to_numpy(self._X.T @ self.backend.asarray(v))
 
     def sandwich(self, w: Any) -> np.ndarray:
         """``X.T @ diag(w) @ X`` as a NumPy ``(p, p)`` array (w >= 0)."""
@@ -94,11 +94,10 @@ class DenseDesign:
         """``X'WX`` and ``X'Wz`` in one pass over X (``z`` may be None)."""
         if self.backend.name == "numpy":
             return _numpy_normal_equations(self._X, np.asarray(w), None if z is None else np.asarray(z))
-        xp = self.backend.xp
-        Xw = self._X * w[:, None]
-        xtwx = self.backend.to_numpy(Xw.T @ self._X)
-        xtwz = None if z is None else self.backend.to_numpy(Xw.T @ z)
-        del xp
+        be = self.backend
+        Xw = self._X * be.asarray(w)[:, None]  # NumPy weights from the engine: convert first
+        xtwx = be.to_numpy(Xw.T @ self._X)
+        xtwz = None if z is None else be.to_numpy(Xw.T @ be.asarray(z))
         return xtwx, xtwz
 
     def gram(self, w: Any, z: Any = None):
