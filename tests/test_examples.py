@@ -22,6 +22,17 @@ OUTPUTS = {
     "poisson_offset.py": ["claims.csv"],
     "logistic_diagnostics.py": ["logistic_diagnostics.png"],
     "negative_binomial.py": [],
+    "gam_additive.py": ["gam_additive.csv", "gam_additive.png", "gam_additive_check.png"],
+    "gam_tensor.py": ["gam_tensor.png", "gam_tensor_heatmap.png"],
+    "gam_factor_by.py": ["gam_factor_by.csv", "gam_factor_by.png"],
+    "gam_poisson.py": ["gam_poisson.csv", "gam_poisson.png"],
+    "gam_negative_binomial.py": ["gam_negative_binomial.csv", "gam_negative_binomial.png"],
+}
+
+# the lines an R-style summary must contain: summary.glm's, or summary.gam's for GAMs
+SUMMARY_MARKERS = {
+    "glm": ("Coefficients:", "Number of Fisher Scoring iterations"),
+    "gam": ("Parametric coefficients:", "Approximate significance of smooth terms:"),
 }
 
 
@@ -65,8 +76,8 @@ def test_every_example_is_listed():
 def test_example_runs(script, run_example):
     r = run_example(script)
     assert r.returncode == 0, f"{script} failed:\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}"
-    assert "Coefficients:" in r.stdout
-    assert "Number of Fisher Scoring iterations" in r.stdout
+    for marker in SUMMARY_MARKERS["gam" if script.startswith("gam_") else "glm"]:
+        assert marker in r.stdout, f"{script} printed no {marker!r}"
     for name in OUTPUTS[script]:
         path = r.out / name
         assert path.is_file(), f"{script} did not write {name}"
