@@ -118,8 +118,25 @@ class GAMResult:
 
     @cached_property
     def sp(self) -> pd.Series:
-        """Smoothing parameters, one per penalty (mgcv's ``m$sp`` names: ``s(x)``,
-        ``te(x,z)1``, ``te(x,z)2``)."""
+        """Smoothing parameters as mgcv's ``m$sp``: one per penalty (``s(x)``,
+        ``te(x,z)1``, ``te(x,z)2``), except that smooths sharing an ``id`` share one entry,
+        named after the first of them (see :attr:`full_sp` for one per penalty)."""
+        full = self.full_sp
+        if all(b.id is None for b in self.smooths):
+            return full
+        keep, seen, j = [], set(), 0
+        for b in self.smooths:
+            for k in range(len(b.matrices)):
+                key = (str(b.id), k) if b.id is not None else (id(b), k)
+                if key not in seen:
+                    seen.add(key)
+                    keep.append(j)
+                j += 1
+        return full.iloc[keep]
+
+    @cached_property
+    def full_sp(self) -> pd.Series:
+        """The smoothing parameter of every penalty (mgcv's ``m$full.sp``)."""
         names = []
         for b, spec in zip(self.smooths, self.plan.spec.smooths):
             k = len(b.matrices)
@@ -232,11 +249,20 @@ class GAMResult:
             sp_criterion=fit.gcv_ubre)
 
     @cached_property
-    def loglik(self) -> float:
-        """mgcv's ``logLik.gam``."""
+    def _loglik(self):
         from aurora.inference.smooth_tests import loglik_gam
 
-        return float(loglik_gam(self._summary_input()).value)
+        return loglik_gam(self._summary_input())
+
+    @property
+    def loglik(self) -> float:
+        """mgcv's ``logLik.gam``."""
+        return float(self._loglik.value)
+
+    @property
+    def loglik_df(self) -> float:
+        """Degrees of freedom of the log-likelihood (mgcv's ``attr(logLik(m), "df")``)."""
+        return float(self._loglik.df)
 
     @cached_property
     def aic(self) -> float:
@@ -323,6 +349,10 @@ class GAMResult:
         if newdata is None:  # the fitting parametrisation: plan.X with the fit's coefficients
             X, off, index = self.plan.X, self.plan.offset, self.plan.row_index
             beta, V = self.fit.coefficients, self.fit.Vp
+            if (spec.offset_arg or spec.offset_array) and offset is None:
+                # mgcv's predict.gam leaves out an offset= given to gam (formula offset()
+                # terms stay), on the fitting data too
+                off = self._formula_offset()
         else:
             frame = newdata if isinstance(newdata, pd.DataFrame) else pd.DataFrame(newdata)
             X, index = spec.model_matrix(frame), frame.index
@@ -347,6 +377,15 @@ class GAMResult:
         if se_fit:
             return pd.DataFrame({"fit": fit, "se_fit": se}, index=index)
         return pd.Series(fit, index=index, name="fit")
+
+    def _formula_offset(self) -> np.ndarray:
+        spec = self.plan.spec
+        if not spec.offset_exprs:
+            return np.zeros(len(self.plan.y))
+        if self.model_frame is None:
+            raise DataError("this result has no model frame to evaluate its offset() terms",
+                            "pass newdata= (the data the model was fitted on)")
+        return spec.offset(self.model_frame, 0.0)
 
     def _terms(self, X: np.ndarray, index: Any, se_fit: bool, beta: np.ndarray,
                V: np.ndarray):

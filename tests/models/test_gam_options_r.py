@@ -32,7 +32,7 @@ def test_gam_options_as_mgcv(case):
     assert list(m.edf.index) == labels
     np.testing.assert_allclose(m.edf.to_numpy(), np.atleast_1d(case["edf"]), atol=1e-3)
     full = np.atleast_1d(np.asarray(case["full_sp"], dtype=float))
-    ours = m.sp.to_numpy()
+    ours = m.full_sp.to_numpy()
     free = full < 1e6
     np.testing.assert_allclose(np.log(ours[free]), np.log(full[free]), atol=1e-3)
     fitted = np.asarray(case["fitted"], dtype=float)
