@@ -439,11 +439,35 @@ class ThinPlateBasis:
         return X
 
 
+def _radial_1d_times(x: np.ndarray, knots: np.ndarray, m: int, U: np.ndarray) -> np.ndarray:
+    """``eta(|x - knots|) @ U`` for one covariate with m = 2 without the n x n_knots matrix:
+    ``sum_j u_j |x - k_j|^3`` is a piecewise cubic in x, so with the knots sorted it is
+    ``2 * sum_{k_j <= x} u_j (x - k_j)^3 - sum_j u_j (x - k_j)^3``, each sum a polynomial in
+    x whose coefficients are prefix sums of ``u_j k_j^p`` (O((n + n_k) k) work)."""
+    c = _eta_const(m, 1)
+    order = np.argsort(knots, kind="stable")
+    k = knots[order]
+    Uo = U[order]
+    # (x - k)^3 = x^3 - 3 x^2 k + 3 x k^2 - k^3
+    coef = np.stack([Uo, -3.0 * k[:, None] * Uo, 3.0 * (k ** 2)[:, None] * Uo,
+                     -(k ** 3)[:, None] * Uo])  # (4, n_k, q): coefficient of x^(3-p)
+    prefix = np.concatenate([np.zeros((4, 1, U.shape[1])), np.cumsum(coef, axis=1)], axis=1)
+    total = prefix[:, -1]
+    idx = np.searchsorted(k, x, side="right")
+    xp = np.stack([x ** 3, x ** 2, x, np.ones_like(x)])  # (4, n)
+    below = np.einsum("pn,pnq->nq", xp, prefix[:, idx])
+    allk = xp.T @ total
+    return c * (2.0 * below - allk)
+
+
 def _basis_at(x: np.ndarray, Xu: np.ndarray, UZ: np.ndarray, m: int, M: int) -> np.ndarray:
     """[eta(|x - Xu|), T(x)] UZ, in chunks of rows."""
     powers = _poly_powers(M, m, x.shape[1])
     out = np.empty((x.shape[0], UZ.shape[1]))
     nu = Xu.shape[0]
+    if x.shape[1] == 1 and m == 2 and x.shape[0] > 2 * nu:  # large 1-D data: no n x nu matrix
+        xs = x[:, 0]
+        return _radial_1d_times(xs, Xu[:, 0], m, UZ[:nu]) + _poly(x, powers) @ UZ[nu:]
     for start in range(0, x.shape[0], _CHUNK):
         xs = x[start:start + _CHUNK]
         out[start:start + _CHUNK] = (_radial(xs, Xu, m) @ UZ[:nu]
