@@ -239,19 +239,29 @@ def _compare(models: list[Any], test: str | None, dispersion: float | None) -> A
         return anova_negbin(models, test)
     rdf = np.array([float(m.df_residual) for m in models])
     rdev = np.array([float(m.deviance) for m in models])
+    return comparison_table(models, rdf, rdev, [_formula_text(m) for m in models], test,
+                            lambda big: _dispersion(big, dispersion, rdf.min()))
+
+
+def comparison_table(models: list[Any], rdf: np.ndarray, rdev: np.ndarray,
+                     formulas: list[str], test: str | None, dispersion_of: Any,
+                     index: list | None = None) -> AnovaTable:
+    """R's ``anova.glmlist`` table of nested models (GLMs and GAMs alike): residual df
+    and deviance, their differences, and the test; ``dispersion_of(model)`` gives
+    ``(scale, df_scale)`` for the model with the fewest residual df."""
     table = AnovaTable({"Resid. Df": rdf, "Resid. Dev": rdev,
                         "Df": np.concatenate([[np.nan], -np.diff(rdf)]),
                         "Deviance": np.concatenate([[np.nan], -np.diff(rdev)])},
-                       index=list(range(1, len(models) + 1)))
+                       index=index if index is not None else list(range(1, len(models) + 1)))
     width = len(str(len(models)))
-    topnote = "\n".join(f"Model {str(i + 1).rjust(width)}: {_formula_text(m)}"
-                        for i, m in enumerate(models))
+    topnote = "\n".join(f"Model {str(i + 1).rjust(width)}: {f}"
+                        for i, f in enumerate(formulas))
     heading = ["Analysis of Deviance Table\n", topnote]
     table.heading = heading
     if test is None:
         return table
     big = models[int(np.argsort(rdf, kind="stable")[0])]
-    scale, df_scale = _dispersion(big, dispersion, rdf.min())
+    scale, df_scale = dispersion_of(big)
     _warn_f(big, df_scale, test)
     out = stat_anova(table, test, scale, df_scale, big.plan.nobs)
     out.heading = heading

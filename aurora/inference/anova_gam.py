@@ -26,7 +26,7 @@ import pandas as pd
 
 from aurora.errors import AuroraWarning, DataError
 from aurora.inference._table import AnovaTable
-from aurora.inference.anova import stat_anova
+from aurora.inference.anova import comparison_table
 
 __all__ = ["GAMAnova", "anova_gam", "gam_df_residual", "format_anova_gam"]
 
@@ -135,31 +135,14 @@ def _compare(models: list[Any], test: str | None, freq: bool) -> AnovaTable | GA
         return _single(models[0], freq)
     rdf = np.array([gam_df_residual(m) for m in models])
     rdev = np.array([m.deviance for m in models])
-    table = AnovaTable({"Resid. Df": rdf, "Resid. Dev": rdev,
-                        "Df": np.concatenate([[np.nan], -np.diff(rdf)]),
-                        "Deviance": np.concatenate([[np.nan], -np.diff(rdev)])},
-                       index=[str(i) for i in range(1, len(models) + 1)])
-    width = len(str(len(models)))
-    topnote = "\n".join(
-        f"Model {str(i + 1).rjust(width)}: "
-        f"{deparse_formula(m.plan.spec.written_formula, cutoff=60)}"
-        for i, m in enumerate(models))
-    heading = ["Analysis of Deviance Table\n", topnote]
-    table.heading = heading
-    if test is None:
-        return table
-    big = models[int(np.argsort(rdf, kind="stable")[0])]
-    scale = float(big.scale)
-    df_scale = float("inf") if scale == 1 else float(rdf.min())
-    if test == "F" and np.isinf(df_scale):
-        fam = big.family.name
-        msg = (f"using F test with a '{fam}' family is inappropriate"
-               if fam in ("binomial", "poisson") else
-               "using F test with a fixed dispersion is inappropriate")
-        warnings.warn(msg, AuroraWarning, stacklevel=3)
-    out = stat_anova(table, test, scale, df_scale, big.nobs)
-    out.heading = heading
-    return out
+    formulas = [deparse_formula(m.plan.spec.written_formula, cutoff=60) for m in models]
+
+    def dispersion_of(big: Any) -> tuple[float, float]:
+        scale = float(big.scale)  # treated as known when it is 1, as mgcv does
+        return scale, (float("inf") if scale == 1 else float(rdf.min()))
+
+    return comparison_table(models, rdf, rdev, formulas, test, dispersion_of,
+                            index=[str(i) for i in range(1, len(models) + 1)])
 
 
 def anova_gam(result: Any, *others: Any, test: str | None = None,
