@@ -30,19 +30,6 @@ class UnknownFunctionError(FormulaSyntaxError, ModelSpecError):
     """A formula calls a function Aurora does not know (R would look it up; we refuse)."""
 
 
-def _c(*args: Any) -> np.ndarray | list:
-    """R's ``c()``: concatenate scalars and vectors (strings stay strings)."""
-    out: list = []
-    for a in args:
-        if isinstance(a, (list, tuple, np.ndarray, pd.Series)):
-            out.extend(list(a))
-        else:
-            out.append(a)
-    if all(isinstance(v, (int, float, np.number, bool)) for v in out):
-        return np.asarray(out, dtype=float)
-    return out
-
-
 def _identity(x: Any) -> Any:
     """R's ``I()``: as is; a logical result becomes a FALSE/TRUE factor, as in R."""
     arr = x.to_numpy() if isinstance(x, pd.Series) else np.asarray(x)
@@ -88,8 +75,7 @@ def r_context() -> Mapping[str, Any]:
     """The evaluation context handed to formulaic (R's functions under Python names)."""
     from aurora.compile.rfunctions import R_FUNCTIONS
 
-    ctx = dict(R_FUNCTIONS)
-    ctx.setdefault("c", _c)
+    ctx = dict(R_FUNCTIONS)  # R_FUNCTIONS has R's c() too
     ctx["I"] = _identity
     ctx["poly"] = _poly
     ctx["ifelse"] = _ifelse
