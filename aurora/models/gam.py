@@ -35,6 +35,9 @@ Mapping to mgcv
 References: Wood (2017) *Generalized Additive Models*, 2nd ed., sections 5.3 and 7.2;
 Wood (2017b) *Statistics and Computing* 27:985-989.
 
+The terms live in :mod:`aurora.models._gam_terms`, the plots in
+:mod:`aurora.models._gam_plots`; both are re-exported here.
+
 Examples
 --------
 >>> import numpy as np
@@ -49,184 +52,21 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import re
-from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
 
-from aurora.errors import DataError, ModelSpecError, UnknownNameError, UnknownVariableError
+from aurora.errors import DataError, UnknownVariableError
+from aurora.models._gam_plots import plot_all_smooths, plot_smooth
+from aurora.models._gam_terms import (
+    BASIS_TYPES, KNOT_METHODS, METHODS, ParametricTerm, SmoothTerm, TensorTerm, _method, _quote,
+)
 
 __all__ = ["fit_gam", "SmoothTerm", "ParametricTerm", "TensorTerm", "fit_additive_gam",
            "fit_gam_formula", "plot_smooth", "plot_all_smooths", "BASIS_TYPES",
            "KNOT_METHODS", "METHODS"]
-
-BASIS_TYPES = {"bspline": "bs", "bs": "bs", "cubic": "cr", "cr": "cr"}
-"""basis_type -> mgcv's ``bs`` code."""
-KNOT_METHODS = ("quantile", "uniform")
-METHODS = {"GCV": "GCV.Cp", "GCV.Cp": "GCV.Cp", "REML": "REML", "ML": "ML", "UBRE": "UBRE"}
-"""method -> mgcv's ``method``."""
-_MIN_K = {"bs": 5, "cr": 3}  # mgcv: bs needs k >= m[1] + 2 (cubic), cr k >= 3
-_NAME = re.compile(r"^(?:[A-Za-z]|\.(?![0-9]))[A-Za-z0-9._]*$")
-
-
-def _basis(basis_type: Any) -> str:
-    if basis_type not in BASIS_TYPES:
-        raise UnknownNameError("basis_type", str(basis_type), sorted(BASIS_TYPES))
-    return BASIS_TYPES[basis_type]
-
-
-def _method(method: Any) -> str:
-    if method not in METHODS:
-        raise UnknownNameError("method", str(method), sorted(METHODS))
-    return METHODS[method]
-
-
-def _quote(name: str) -> str:
-    """A column name as a formula variable (backquoted unless syntactic, as R does)."""
-    return name if _NAME.match(name) else f"`{name}`"
-
-
-def _n_basis(value: Any, low: int, what: str) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise DataError(f"{what}: n_basis must be an integer, not {value!r}")
-    if value < low:
-        raise DataError(f"{what}: n_basis = {value} is too small", f"use n_basis >= {low}")
-    return int(value)
-
-
-def _sp_text(lam: Any, n: int, what: str) -> str | None:
-    if lam is None:
-        return None
-    vals = np.atleast_1d(np.asarray(lam, dtype=float)).ravel()
-    if vals.size == 1 and n > 1:
-        vals = np.repeat(vals, n)
-    if vals.size != n or not np.all(np.isfinite(vals)) or np.any(vals < 0):
-        raise DataError(f"{what}: lambda_ must be {n} finite value(s) >= 0, got {lam!r}")
-    parts = [repr(float(v)) for v in vals]
-    return parts[0] if n == 1 else "c(" + ", ".join(parts) + ")"
-
-
-@dataclass(frozen=True)
-class SmoothTerm:
-    """A smooth of one covariate: ``s(variable, k = n_basis, bs = ...)``.
-
-    Parameters
-    ----------
-    variable : str
-    n_basis : int
-        Basis dimension (mgcv's ``k``).
-    basis_type : {"bspline", "cubic"} (or mgcv's "bs", "cr")
-    lambda_ : float, optional
-        Fixed smoothing parameter (mgcv's ``sp``); estimated when None.
-    knot_method : {"quantile", "uniform"}
-        See the module notes.
-    """
-
-    variable: str
-    n_basis: int = 10
-    basis_type: str = "bspline"
-    lambda_: float | None = None
-    knot_method: str = "quantile"
-
-    def __post_init__(self) -> None:
-        bs = _basis(self.basis_type)
-        if self.knot_method not in KNOT_METHODS:
-            raise UnknownNameError("knot_method", str(self.knot_method), KNOT_METHODS)
-        _n_basis(self.n_basis, _MIN_K[bs], f"smooth of {self.variable!r}")
-        _sp_text(self.lambda_, 1, f"smooth of {self.variable!r}")
-
-    @property
-    def bs(self) -> str:
-        return BASIS_TYPES[self.basis_type]
-
-    @property
-    def variables(self) -> tuple[str, ...]:
-        return (self.variable,)
-
-    def formula_term(self) -> str:
-        sp = _sp_text(self.lambda_, 1, self.variable)
-        return (f"s({_quote(self.variable)}, k = {self.n_basis}, bs = \"{self.bs}\""
-                + (f", sp = {sp}" if sp else "") + ")")
-
-    def knots(self, x: np.ndarray) -> np.ndarray | None:
-        """Knots to pass to mgcv (None: mgcv places them); ``x`` the complete rows."""
-        from aurora.smooths.cr import r_quantile7
-
-        k = self.n_basis
-        if self.bs == "cr":
-            return np.linspace(x.min(), x.max(), k) if self.knot_method == "uniform" else None
-        if self.knot_method == "uniform":
-            return None
-        nk, m1 = k - 2, 3  # cubic B-splines: k - m1 + 1 interior knots
-        inner = r_quantile7(np.unique(x), np.linspace(0.0, 1.0, nk))
-        dx = (inner[-1] - inner[0]) / (nk - 1)
-        return np.concatenate([inner[0] - dx * np.arange(m1, 0, -1), inner,
-                               inner[-1] + dx * np.arange(1, m1 + 1)])
-
-
-@dataclass(frozen=True)
-class ParametricTerm:
-    """A parametric term: the variable as it is (numeric: linear; categorical: a factor)."""
-
-    variable: str
-
-    @property
-    def variables(self) -> tuple[str, ...]:
-        return (self.variable,)
-
-    def formula_term(self) -> str:
-        return _quote(self.variable)
-
-
-@dataclass(frozen=True)
-class TensorTerm:
-    """A tensor-product smooth ``te(v1, v2, ..., k = n_basis, bs = ...)`` (mgcv's ``te``).
-
-    Parameters
-    ----------
-    variables : sequence of str (two or more)
-    n_basis : int or sequence of int
-        Basis dimension of each margin (mgcv's ``k``; default 5 each).
-    basis_type : {"cubic", "bspline"} or a sequence, one per margin
-    lambda_ : float or sequence, optional
-        Fixed smoothing parameters, one per margin (one value is used for all).
-    """
-
-    variables: tuple[str, ...]
-    n_basis: int | tuple[int, ...] = 5
-    basis_type: str | tuple[str, ...] = "cubic"
-    lambda_: Any = None
-
-    def __post_init__(self) -> None:
-        v = (self.variables,) if isinstance(self.variables, str) else tuple(self.variables)
-        if len(v) < 2:
-            raise DataError(f"TensorTerm needs two or more variables, got {list(v)}",
-                            "use SmoothTerm for one variable")
-        object.__setattr__(self, "variables", v)
-        d = len(v)
-        for name in ("n_basis", "basis_type"):
-            val = getattr(self, name)
-            vals = (val,) * d if isinstance(val, (str, int, np.integer)) else tuple(val)
-            if len(vals) != d:
-                raise DataError(f"TensorTerm{v}: {name} has {len(vals)} entries for {d} "
-                                "variables")
-            object.__setattr__(self, name, vals)
-        for k, b in zip(self.n_basis, self.basis_type):
-            _n_basis(k, _MIN_K[_basis(b)], f"TensorTerm{v}")
-        _sp_text(self.lambda_, d, f"TensorTerm{v}")
-        if self.lambda_ is not None and not np.isscalar(self.lambda_):
-            object.__setattr__(self, "lambda_", tuple(float(x) for x in self.lambda_))
-
-    def formula_term(self) -> str:
-        d = len(self.variables)
-        ks = ", ".join(str(int(k)) for k in self.n_basis)
-        bss = ", ".join(f"\"{BASIS_TYPES[b]}\"" for b in self.basis_type)
-        sp = _sp_text(self.lambda_, d, "te")
-        return (f"te({', '.join(_quote(v) for v in self.variables)}, k = c({ks}), "
-                f"bs = c({bss})" + (f", sp = {sp}" if sp else "") + ")")
 
 
 # ---------------------------------------------------------------------- fitting
@@ -435,141 +275,3 @@ def fit_gam_formula(formula: str, data: Any, method: str = "REML", family: Any =
     if getattr(result, "model_frame", None) is None:
         result.model_frame = frame  # mgcv's m$model, for the plots (rows matched there)
     return result
-
-
-# ---------------------------------------------------------------------- plots
-def _smooth_index(result: Any, term: Any) -> int:
-    from aurora.plot.gam import smooth_covariates
-
-    specs = result.plan.spec.smooths
-    labels = [s.label for s in specs]
-    if isinstance(term, (int, np.integer)) and not isinstance(term, bool):
-        if 0 <= term < len(specs):
-            return int(term)
-    elif term in labels:
-        return labels.index(term)
-    else:
-        want = tuple(term) if isinstance(term, (list, tuple)) else (term,)
-        hits = [i for i, s in enumerate(specs) if smooth_covariates(s) == want]
-        if len(hits) == 1:
-            return hits[0]
-    raise UnknownNameError("smooth term", str(term), labels or ["(the model has no smooths)"])
-
-
-def _panels(result: Any, data: Any, residuals: bool, n_points: int, level: float) -> list:
-    """The numbers of each smooth's panel from :func:`aurora.plot.gam.smooth_plot_data`
-    (mgcv's plot.gam: the smooth's own columns of the lpmatrix times its coefficients,
-    standard errors from its block of ``Vp``), the band rescaled to ``level``."""
-    from scipy.stats import norm
-
-    from aurora.plot.gam import smooth_plot_data
-
-    if not 0 < level < 1:
-        raise DataError(f"confidence_level must be in (0, 1), got {level}")
-    n = int(n_points)
-    z = float(norm.ppf(0.5 + level / 2))
-    panels = smooth_plot_data(result, data=data, residuals=residuals, n=n,
-                              n2=max(10, min(n, 40)))
-    return [p if p is None or p.se is None else
-            dataclasses.replace(p, se=p.se / p.se_mult * z, se_mult=z) for p in panels]
-
-
-def _draw(ax: Any, p: Any, residuals: bool, title: Any, xlabel: Any, ylabel: Any) -> None:
-    """One panel: 1-D band, rug and partial residuals; 2-D filled contours with the data;
-    random effects as a normal Q-Q plot; factor-smooth curves one per level."""
-    if p.kind == "1d":
-        ax.fill_between(p.x, p.fit - p.se, p.fit + p.se, color="0.88", linewidth=0)
-        ax.plot(p.x, p.fit, color="black", linewidth=1.0)
-        for sgn in (-1, 1):
-            ax.plot(p.x, p.fit + sgn * p.se, color="black", linestyle="--", linewidth=0.8)
-        if residuals and p.p_resid is not None and p.show_resid:
-            ax.plot(p.raw, p.p_resid, ".", color="0.35", markersize=3)
-        ax.plot(p.raw, np.zeros_like(p.raw), "|", color="black", markersize=6,
-                transform=ax.get_xaxis_transform(), clip_on=False)
-        ax.set_xlim(p.x[0], p.x[-1])
-    elif p.kind == "2d":
-        Z = np.ma.masked_invalid(p.fit.reshape(p.y.size, p.x.size))
-        filled = ax.contourf(p.x, p.y, Z, levels=12, cmap="viridis")
-        ax.contour(p.x, p.y, Z, levels=filled.levels, colors="black", linewidths=0.4)
-        ax.plot(p.raw[:, 0], p.raw[:, 1], ".", color="white", markersize=2)
-        ax.figure.colorbar(filled, ax=ax)
-    elif p.kind == "re":
-        ax.plot(p.x, np.sort(p.fit), "o", mfc="none", color="black", markersize=4)
-    else:
-        k = p.x.size
-        for i, lev in enumerate(p.levels):
-            ax.plot(p.x, p.fit[i * k:(i + 1) * k], linewidth=1.0, label=str(lev))
-    ax.set_xlabel(p.xlab if xlabel is None else xlabel)
-    ax.set_ylabel(p.ylab if ylabel is None else ylabel)
-    ax.set_title(p.main if title is None else title)
-
-
-def _figure(nrows: int, ncols: int, size: tuple[float, float]):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=size, layout="constrained")
-    FigureCanvasAgg(fig)
-    return fig, np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False).ravel())
-
-
-def plot_smooth(result: Any, term: Any = 0, confidence_level: float = 0.95,
-                partial_residuals: bool = False, title: str | None = None,
-                xlabel: str | None = None, ylabel: str | None = None, n_points: int = 100,
-                data: Any = None):
-    """Plot one smooth with its pointwise confidence band (R: ``plot.gam(m, select = j)``).
-
-    The numbers are mgcv's (:func:`aurora.plot.gam.smooth_plot_data`); the band is
-    ``fit +- z se`` with ``z`` the normal quantile of ``confidence_level`` (mgcv draws
-    2 se).
-
-    Parameters
-    ----------
-    result : GAMResult
-    term : int or str
-        Index of the smooth (from 0), its label (``"s(x)"``) or its covariate (``"x"``).
-    confidence_level : float
-    partial_residuals : bool
-        Add mgcv's partial residuals (not for ``by`` smooths, as mgcv).
-    title, xlabel, ylabel : str, optional
-        Default: mgcv's labels (``s(x,6.85)`` on the y axis).
-    n_points : int
-        Grid points of a 1-D smooth (a 2-D smooth uses ``min(n_points, 40)`` per side).
-    data : DataFrame, optional
-        The fitting data, when the result does not carry it (``result.model_frame``).
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    i = _smooth_index(result, term)
-    p = _panels(result, data, partial_residuals, n_points, confidence_level)[i]
-    if p is None:
-        raise ModelSpecError(f"{result.plan.spec.smooths[i].label} cannot be drawn "
-                             "(3 or more covariates)", "use result.predict(type='lpmatrix')")
-    fig, axes = _figure(1, 1, (6.0, 4.5))
-    _draw(axes[0], p, partial_residuals, title, xlabel, ylabel)
-    return fig
-
-
-def plot_all_smooths(result: Any, ncols: int = 2, confidence_level: float = 0.95,
-                     partial_residuals: bool = False, n_points: int = 100, data: Any = None):
-    """Every smooth of ``result`` on one figure, ``ncols`` panels a row (R: ``plot.gam``);
-    smooths of 3 or more covariates are left out. Keywords as :func:`plot_smooth`.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    panels = [p for p in _panels(result, data, partial_residuals, n_points,
-                                 confidence_level) if p is not None]
-    if not panels:
-        raise DataError("the model has no smooth terms to plot")
-    ncols = max(1, min(int(ncols), len(panels)))
-    nrows = -(-len(panels) // ncols)
-    fig, axes = _figure(nrows, ncols, (4.5 * ncols, 3.6 * nrows))
-    for ax, p in zip(axes, panels):
-        _draw(ax, p, partial_residuals, None, None, None)
-    for ax in axes[len(panels):]:
-        fig.delaxes(ax)
-    return fig
