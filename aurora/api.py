@@ -290,6 +290,8 @@ def gam(
     P = None
     if plan.X_predict is not None:  # mgcv's G$P: fitting -> prediction parametrisation
         P = np.linalg.lstsq(plan.X_predict, plan.X, rcond=None)[0]
+    if fit.family is not None:  # an extended family, at its estimated parameters
+        fam = fit.family
     result = GAMResult(plan, fit, fam, fit.criterion, text, engine=backend.name, P=P)
     frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(data)
     if frame.index.is_unique:  # mgcv's m$model: the columns the model used, rows kept

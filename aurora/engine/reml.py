@@ -259,6 +259,8 @@ class InnerFit:
     db_drho: np.ndarray | None = None  # (p, M): d beta / d log sp
     g: np.ndarray | None = None  # grad and hess in the free parameters (set by the outer loop)
     h: np.ndarray | None = None
+    outer_theta: np.ndarray | None = None  # the outer loop's parameters of this fit
+    db_dx: np.ndarray | None = None  # (p, nf): d beta / d family parameters (extended)
 
 
 # --- design helpers -------------------------------------------------------------------
@@ -367,6 +369,8 @@ def _weights(prob: Problem, eta, mu, fisher_only=False):
     fam = prob.fam
     y, pw = prob.y, prob.w
     mev = fam.mu_eta(eta)
+    if getattr(fam, "extended", False):
+        return _extended_weights(prob, eta, mu, mev, fisher_only)
     var = fam.variance(mu)
     good = (pw > 0) & (mev != 0)
     mevg, varg = np.where(good, mev, 1.0), np.where(good, var, 1.0)
@@ -378,6 +382,21 @@ def _weights(prob: Problem, eta, mu, fisher_only=False):
     alpha = np.where(alpha == 0, _EPS, alpha)
     z = np.where(good, eta - prob.offset + (y - mu) / (mevg * alpha), 0.0)
     return z, wf * alpha, wf, alpha, good
+
+
+def _extended_weights(prob: Problem, eta, mu, mev, fisher_only):
+    """gam.fit4's weights: ``w = Deta2/2`` and ``z = eta - offset - Deta/Deta2`` from the
+    deviance derivatives (``EDeta2`` for a Fisher step); ``wf = max(0, EDeta2/2)``."""
+    pw = prob.w
+    good = (pw > 0) & (mev != 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        D1, D2, _, _, E2 = prob.fam.deta(prob.y, mu, eta, pw)
+        wf = np.where(good, np.maximum(E2 / 2, 0.0), 0.0)
+        den = E2 if fisher_only else D2
+        den = np.where(den == 0, _EPS, den)
+        z = np.where(good, eta - prob.offset - D1 / den, 0.0)
+    w = wf if fisher_only else np.where(good, D2 / 2, 0.0)
+    return z, w, wf, np.ones_like(mu), good
 
 
 def _normal_eq(prob: Problem, co: _Coords, w, z, canonical_gauss: bool):
@@ -541,6 +560,8 @@ def evaluate(prob: Problem, rho: np.ndarray, start: np.ndarray | None) -> InnerF
         s_bar = max(-0.9, float(np.mean(fam.dvar(mu) * (y - mu) / fam.variance(mu))))
     if np.isfinite(s_bar):
         scale_est /= 1 + s_bar
+    if getattr(fam, "extended", False):  # gam.fit4 returns the scale it was given
+        scale_est = phi if prob.scale_as_param else abs(phi)
     bSb = float(mm(beta_t, St, beta_t))
     fit = InnerFit(sp=sp, phi=phi, T=T, rp=rp, keep=keep, beta_t=beta_t, beta=mm(T, beta_t),
                    eta=eta, mu=mu, eta_w=eta_w, mu_w=mu_w, deviance=dev, bSb=bSb,
@@ -622,7 +643,13 @@ def add_derivatives(prob: Problem, fit: InnerFit) -> InnerFit:
     n = prob.n
     y, pw, mu, eta = prob.y, prob.w, fit.mu_w, fit.eta_w
     good = fit.good
-    if need_w:
+    if need_w and getattr(fam, "extended", False):
+        D1, _, D3, D4, _ = fam.deta(y, mu, eta, pw)
+        a1, a2 = np.where(good, D3 / 2, 0.0), np.where(good, D4 / 2, 0.0)
+        eta1 = np.column_stack([co.matvec(b1[:, k]) for k in range(M)]) if M else np.zeros((n, 0))
+        w1 = a1[:, None] * eta1
+        dev_grad = co.rmatvec(np.where(good, D1, 0.0))
+    elif need_w:
         fd = _family_terms(fam, y, mu, eta, good)
         a1, a2 = _weight_derivs(fit.w, fit.alpha, fd, fam.canonical)
         eta1 = np.column_stack([co.matvec(b1[:, k]) for k in range(M)]) if M else np.zeros((n, 0))

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import contextlib
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 from scipy.linalg import LinAlgError, cholesky, lstsq
@@ -97,8 +98,15 @@ class SmoothingFit:
     convergence : str
         mgcv's ``outer.info$conv`` message.
     grad, hess : ndarray
-        Gradient and Hessian of the criterion at the optimum (free log sp, then log scale).
+        Gradient and Hessian of the criterion at the optimum (free log sp, then the
+        extended family's parameters, then log scale).
     trace : tuple of OuterIteration
+    family : Family or None
+        The family at its estimated parameters (extended families; None otherwise).
+    family_label : str or None
+        The family as mgcv's summary names it (``Negative Binomial(3.141)``).
+    n_theta : int
+        Number of estimated family parameters (mgcv's ``n.theta``).
     """
 
     coefficients: np.ndarray
@@ -128,6 +136,9 @@ class SmoothingFit:
     grad: np.ndarray
     hess: np.ndarray
     trace: tuple = field(default=())
+    family: Any = None
+    family_label: str | None = None
+    n_theta: int = 0
 
     def __repr__(self) -> str:
         return (f"SmoothingFit(criterion={self.criterion!r}, gcv_ubre={self.gcv_ubre!r}, "
@@ -181,11 +192,15 @@ def initial_sp(xtwx_diag: np.ndarray, penalties) -> np.ndarray:
 
 
 class _Outer:
-    """The criterion as a function of the free parameters ``theta`` (free log sp, then log
-    scale): ``rho = L theta + lsp0``."""
+    """The criterion as a function of the free parameters ``theta``: free log sp, then the
+    extended family's parameters on mgcv's working scale (``nf`` of them), then log scale;
+    ``rho = L theta_sp + lsp0``. Derivatives in the family parameters are central
+    differences of the exact derivatives in ``rho`` (each needs a refit at fixed ``rho``)."""
 
-    def __init__(self, prob: Problem, L: np.ndarray, lsp0: np.ndarray) -> None:
-        self.prob, self.L, self.lsp0 = prob, L, lsp0
+    _H = 1e-4  # difference step in the family parameters
+
+    def __init__(self, prob: Problem, L: np.ndarray, lsp0: np.ndarray, nf: int = 0) -> None:
+        self.prob, self.L, self.lsp0, self.nf = prob, L, lsp0, nf
         n_pen = L.shape[0]
         self.Lx = L
         if prob.scale_as_param:
@@ -193,16 +208,72 @@ class _Outer:
             self.Lx[:n_pen, :L.shape[1]] = L
             self.Lx[n_pen, L.shape[1]] = 1.0
             self.lsp0 = np.append(lsp0, 0.0)
+        self._probs: dict = {}
+
+    def split(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(family parameters, the rest)`` of ``theta``."""
+        k = self.L.shape[1]
+        return theta[k:k + self.nf], np.concatenate([theta[:k], theta[k + self.nf:]])
+
+    def prob_at(self, x: np.ndarray) -> Problem:
+        if not self.nf:
+            return self.prob
+        key = tuple(np.round(x, 14))
+        if key not in self._probs:
+            if len(self._probs) > 64:
+                self._probs.clear()
+            self._probs[key] = replace(self.prob, fam=self.prob.fam.at(x))
+        return self._probs[key]
 
     def __call__(self, theta: np.ndarray, start, deriv: int) -> InnerFit:
-        fit = evaluate(self.prob, mm(self.Lx, theta) + self.lsp0, start)
+        x, rest = self.split(theta)
+        fit = evaluate(self.prob_at(x), mm(self.Lx, rest) + self.lsp0, start)
+        fit.outer_theta = np.array(theta, dtype=float)
         return self.derivs(fit) if deriv else fit
 
-    def derivs(self, fit: InnerFit) -> InnerFit:
+    def _exact(self, fit: InnerFit, x) -> tuple[np.ndarray, np.ndarray]:
         if fit.grad is None:
-            add_derivatives(self.prob, fit)
-            fit.g = mm(self.Lx.T, fit.grad)
-            fit.h = mm(self.Lx.T, fit.hess, self.Lx)
+            add_derivatives(self.prob_at(x), fit)
+        return mm(self.Lx.T, fit.grad), mm(self.Lx.T, fit.hess, self.Lx)
+
+    def derivs(self, fit: InnerFit) -> InnerFit:
+        if fit.g is not None:
+            return fit
+        theta = fit.outer_theta
+        x, rest = self.split(theta)
+        g_r, h_r = self._exact(fit, x)
+        if not self.nf:
+            fit.g, fit.h = g_r, h_r
+            return fit
+        nf, k, h = self.nf, self.L.shape[1], self._H
+        rho = mm(self.Lx, rest) + self.lsp0
+        gx, hxx, hrx = np.zeros(nf), np.zeros((nf, nf)), np.zeros((rest.size, nf))
+        dbx = np.zeros((fit.beta.size, nf))
+        s_pm = {}
+        for j in range(nf):
+            e = np.zeros(nf)
+            e[j] = h
+            fp = evaluate(self.prob_at(x + e), rho, fit.beta)
+            fm = evaluate(self.prob_at(x - e), rho, fit.beta)
+            gp, gm = self._exact(fp, x + e)[0], self._exact(fm, x - e)[0]
+            gx[j] = (fp.score - fm.score) / (2 * h)
+            hxx[j, j] = (fp.score - 2 * fit.score + fm.score) / h ** 2
+            hrx[:, j] = (gp - gm) / (2 * h)
+            dbx[:, j] = (fp.beta - fm.beta) / (2 * h)
+            s_pm[j] = (fp.score, fm.score)
+        for i in range(nf):
+            for j in range(i + 1, nf):
+                sc = []
+                for si, sj in ((1, 1), (1, -1), (-1, 1), (-1, -1)):
+                    e = np.zeros(nf)
+                    e[i], e[j] = si * h, sj * h
+                    sc.append(evaluate(self.prob_at(x + e), rho, fit.beta).score)
+                hxx[i, j] = hxx[j, i] = (sc[0] - sc[1] - sc[2] + sc[3]) / (4 * h * h)
+        order = np.r_[np.arange(k), rest.size + np.arange(nf), np.arange(k, rest.size)]
+        G = np.r_[g_r, gx]
+        H = np.block([[h_r, hrx], [hrx.T, hxx]])
+        fit.g, fit.h = G[order], H[np.ix_(order, order)]
+        fit.db_dx = dbx
         return fit
 
 
@@ -533,15 +604,23 @@ def _fit(X, y, penalties, family, weights, offset, method, sp, scale, gamma, con
 
     ctl = SmoothingControl() if control is None else control
     fam_obj = get_family(family) if isinstance(family, str) else family
-    fam = FamilyCalculus(fam_obj)
+    from aurora.engine.extended import ExtendedCalculus, is_extended
+
+    fam = ExtendedCalculus(fam_obj) if is_extended(fam_obj) else FamilyCalculus(fam_obj)
+    nf = getattr(fam, "n_theta", 0)
     design = X if hasattr(X, "matvec") else DenseDesign(np.asarray(X, dtype=float))
     n, p = design.shape
     y, w, off = _check_vectors(n, y, weights, offset)
     fam_obj.validate_response(y, w)
+    if getattr(fam, "extended", False):
+        fam = fam.start_for(y)
     if not gamma > 0:
         raise DataError(f"gamma must be positive, not {gamma}")
     pen = setup_penalties([(np.asarray(S, float), int(o)) for S, o in penalties], p, ranks)
     criterion, scale_used = _resolve_method(method, fam, float(scale))
+    if getattr(fam, "extended", False) and criterion not in ("REML", "ML"):
+        raise ModelSpecError(f"method {method!r} is not available for the {fam.name} family",
+                             "use method='REML' or 'ML', as mgcv does for extended families")
 
     # null coefficients (least squares for a constant eta) and the null scale
     mean_y = float(np.mean(y))
@@ -555,7 +634,7 @@ def _fit(X, y, penalties, family, weights, offset, method, sp, scale, gamma, con
                    null_coef=null_coef, epsilon=min(ctl.epsilon, ctl.conv_tol / 100),
                    maxit=ctl.maxit)
     Lf, lsp0 = _free_parameters(sp, pen, L, XtX)
-    outer = _Outer(prob, Lf, lsp0)
+    outer = _Outer(prob, Lf, lsp0, nf)
     magic = fam.strictly_additive and not prob.reml  # mgcv's G$am path
     theta0 = np.zeros(0)
     if Lf.shape[1]:
@@ -563,10 +642,15 @@ def _fit(X, y, penalties, family, weights, offset, method, sp, scale, gamma, con
             xx = np.diag(XtX)
         else:
             mustart = fam.initialize(y, w)
-            w0 = w * fam.mu_eta(fam.linkfun(mustart)) ** 2 / fam.variance(mustart)
+            if getattr(fam, "extended", False):
+                w0 = fam.initial_weights(y, mustart, w)
+            else:
+                w0 = w * fam.mu_eta(fam.linkfun(mustart)) ** 2 / fam.variance(mustart)
             xx = np.diag(design.sandwich(w0))
         lam = initial_sp(xx, pen.blocks)
         theta0 = lstsq(Lf, np.log(lam) - lsp0)[0]
+    if nf:
+        theta0 = np.append(theta0, fam.x)
     if prob.scale_as_param:
         theta0 = np.append(theta0, np.log(null_scale / 10))
     if theta0.size:
@@ -611,8 +695,11 @@ def _post_process(prob: Problem, outer: _Outer, b: InnerFit, theta, hess, iters,
     from aurora.engine.pirls import fit_pirls
     from aurora.engine.reml import _chol, _chol_inverse
 
+    nf = outer.nf
+    prob = outer.prob_at(outer.split(theta)[0])
     pen, fam, design = prob.pen, prob.fam, prob.design
     y, w, off = prob.y, prob.w, prob.offset
+    extended = getattr(fam, "extended", False)
     scale_known = prob.scale > 0
     scale = prob.scale if scale_known else b.scale_est
     Tk = b.T[:, b.keep]
@@ -631,20 +718,26 @@ def _post_process(prob: Problem, outer: _Outer, b: InnerFit, theta, hess, iters,
         inv_ev = np.where(pos, 1 / np.where(pos, ev, 1.0), 0.0)
         J = np.zeros((pen.p, hess.shape[0]))
         J[:, :n_free] = mm(b.db_drho, outer.L)
+        if nf and b.db_dx is not None:
+            J[:, n_free:n_free + nf] = b.db_dx
         Vc1 = mm(J, U * inv_ev, U.T, J.T)
-        Vr = mm(U / (np.maximum(ev, 0.0) + 0.1), U.T)
-        if prob.scale_as_param:
-            Vr = Vr[:-1, :-1]
+        Vr = mm(U / (np.maximum(ev, 0.0) + 0.1), U.T)[:n_free, :n_free]
         Vc2 = scale * _vb_corr(B, pen, outer.L, outer.lsp0[:outer.L.shape[0]], lsp_free, Vr)
         Vc = Vb + Vc1 + Vc2
         edf2 = np.sum(Vc * B, axis=1) / scale
         if edf2.sum() > edf1.sum():
             edf2 = edf1
     sumw = w.sum()
-    wtdmu = np.full_like(y, (w * y).sum() / sumw) if intercept else fam.linkinv(off)
-    null_dev = fam.deviance(y, wtdmu, w)
-    if intercept and np.any(off != 0):
-        null_dev = fit_pirls(DenseDesign(np.ones((y.size, 1))), y, w, off, fam.family).deviance
+    deviance = b.deviance
+    if extended:  # mgcv's postproc of the family
+        null_dev = fam.null_deviance(y, w, off, b.eta, intercept)
+        deviance = fam.reported_deviance(y, b.mu, w)
+    else:
+        wtdmu = np.full_like(y, (w * y).sum() / sumw) if intercept else fam.linkinv(off)
+        null_dev = fam.deviance(y, wtdmu, w)
+        if intercept and np.any(off != 0):
+            null_dev = fit_pirls(DenseDesign(np.ones((y.size, 1))), y, w, off,
+                                 fam.family).deviance
     if scale_known:
         dev1 = scale * sumw
     elif fam.name == "gaussian":
@@ -659,13 +752,15 @@ def _post_process(prob: Problem, outer: _Outer, b: InnerFit, theta, hess, iters,
                                                                    + outer.lsp0[:outer.L.shape[0]]),
         criterion=prob.criterion, gcv_ubre=float(b.score), scale=float(scale),
         scale_estimated=not scale_known, reml_scale=float(b.phi) if prob.reml else np.nan,
-        edf=edf, edf1=edf1, edf2=edf2, Vp=Vb, Ve=Ve, Vc=Vc, deviance=b.deviance,
+        edf=edf, edf1=edf1, edf2=edf2, Vp=Vb, Ve=Ve, Vc=Vc, deviance=deviance,
         null_deviance=null_dev, aic=float(aic), fitted_values=b.mu, linear_predictors=b.eta,
         working_weights=b.wf, outer_iterations=iters, converged=msg in ("full convergence",
                                                                          "no smoothing parameters"),
         convergence=msg, inner_iterations=b.iterations,
-        grad=np.zeros(0) if b.grad is None else mm(outer.Lx.T, b.grad),
-        hess=np.zeros((0, 0)) if hess is None else hess, trace=trace)
+        grad=np.zeros(0) if b.g is None else b.g,
+        hess=np.zeros((0, 0)) if hess is None else hess, trace=trace,
+        family=fam.family if extended else None,
+        family_label=fam.label() if extended else None, n_theta=nf)
 
 
 def _vb_corr(B, pen, L, lsp0, rho, Vr) -> np.ndarray | float:

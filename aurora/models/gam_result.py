@@ -244,7 +244,9 @@ class GAMResult:
             deviance=fit.deviance, null_deviance=fit.null_deviance, R=R,
             Ve=self._congruent(fit.Ve),
             edf1=fit.edf1, edf2=fit.edf2, n_parametric=n_par, assign=tuple(assign),
-            term_labels=tuple(labels), aic=fit.aic, family=self.family.name,
+            term_labels=tuple(labels), aic=fit.aic,
+            family=getattr(fit, "family_label", None) or self.family.name,
+            n_theta=getattr(fit, "n_theta", 0),
             link=self.family.link.name, formula=self.formula, method=self.method,
             sp_criterion=fit.gcv_ubre)
 
