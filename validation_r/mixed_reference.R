@@ -248,6 +248,10 @@ datasets_lme <- function() {
   add_dataset("cs", d, nd, c("site", "g"), "10 sites (c01..c10) x 5 subjects (g, s001..s050, unique labels) x 8 occasions (time 1..8)")
 }
 
+datasets_glmm()
+datasets_gamm()
+datasets_lme()
+
 # ---- building and evaluating calls --------------------------------------------------------
 # fun(<formula>, data = dat, <args>) evaluated where `dat` is the data set as read back
 fit_call <- function(fun, formula, dataset, args = list()) {
@@ -378,7 +382,7 @@ record_mer <- function(name, description, fun, formula, dataset, REML = NULL, fa
     is_reml = reml,
     family = fam$family,
     link = fam$link,
-    nAGQ = if (is.null(nAGQ)) NULL else as.integer(nAGQ),
+    nAGQ = if (is.null(nAGQ)) NULL else nAGQ,
     weights = weights,
     n = nobs(m),
     nobs = nobs(m),
@@ -437,6 +441,232 @@ record_mer <- function(name, description, fun, formula, dataset, REML = NULL, fa
   out
 }
 
+# ---- glmmTMB (comparison values inside the glmer.nb case) -----------------------------------
+record_glmmtmb <- function(formula, dataset, family) {
+  fit <- fit_call("glmmTMB", formula, dataset, list(family = as.name(family)))
+  m <- fit$value
+  ll <- logLik(m)
+  vc <- VarCorr(m)$cond
+  re <- ranef(m, condVar = TRUE)$cond
+  list(
+    call = fit$call_text,
+    family = family(m)$family, link = family(m)$link,
+    fixef_names = I(names(fixef(m)$cond)),
+    fixef = num(fixef(m)$cond),
+    vcov = mat(vcov(m)$cond),
+    se = num(sqrt(diag(vcov(m)$cond))),
+    sigma = scalar(sigma(m)),   # nbinom2: the size (theta) of the negative binomial
+    varcorr_sd = lapply(names(vc), function(g)
+      list(group = g, terms = I(colnames(vc[[g]])), sd = num(attr(vc[[g]], "stddev")),
+           cov = mat(vc[[g]]))),
+    ranef = lapply(names(re), function(g)
+      list(group = g, levels = I(rownames(re[[g]])), terms = I(colnames(re[[g]])),
+           values = mat(as.matrix(re[[g]])),
+           condsd = mat(matrix(sqrt(apply(attr(re[[g]], "condVar"), 3, diag)),
+                               nrow = nrow(re[[g]]), byrow = TRUE)))),
+    loglik = scalar(ll), loglik_df = scalar(attr(ll, "df")),
+    aic = scalar(AIC(m)), bic = scalar(BIC(m)),
+    df_residual = scalar(df.residual(m)),
+    converged = identical(as.integer(m$fit$convergence), 0L) && isTRUE(m$sdr$pdHess),
+    warnings = fit$warnings, messages = fit$messages,
+    summary_text = text_of(summary(m)))
+}
+
+# ---- MASS::glmmPQL and nlme::lme (both lme objects) --------------------------------------
+# VarCorr(m) of an lme prints its numbers rounded (it is a character matrix); the values
+# here come from the fitted pdMat blocks times sigma^2 instead, in VarCorr's row order
+lme_varcorr <- function(m) {
+  re <- m$modelStruct$reStruct
+  rows <- character(0); grp <- character(0); variance <- numeric(0)
+  for (k in rev(seq_along(re))) {   # VarCorr lists the outermost level first
+    cv <- as.matrix(re[[k]]) * m$sigma^2
+    rows <- c(rows, rownames(cv)); grp <- c(grp, rep(names(re)[k], nrow(cv)))
+    variance <- c(variance, diag(cv))
+  }
+  rows <- c(rows, "Residual"); grp <- c(grp, "Residual"); variance <- c(variance, m$sigma^2)
+  list(rows = I(rows), group = I(grp), variance = num(variance), stddev = num(sqrt(variance)),
+       text = text_of(VarCorr(m)))
+}
+
+lme_ranef <- function(m) {
+  re <- ranef(m)
+  if (is.data.frame(re)) re <- structure(list(re), names = attr(re, "grpNames"))
+  lapply(names(re), function(g)
+    list(group = g, levels = I(rownames(re[[g]])), terms = I(colnames(re[[g]])),
+         values = mat(as.matrix(re[[g]]))))
+}
+
+record_lme <- function(name, description, fun, formula, dataset, random, correlation = NULL,
+                       family = NULL, method = NULL) {
+  args <- list(random = str2lang(random))
+  if (!is.null(correlation)) args$correlation <- str2lang(correlation)
+  if (!is.null(family)) args$family <- as.name(family)
+  if (!is.null(method)) args$method <- method
+  fit <- fit_call(fun, formula, dataset, args)
+  m <- fit$value
+  s <- summary(m)
+  nd <- newdata_for(dataset)
+  pql <- fun == "glmmPQL"
+  ll <- if (pql) NA else logLik(m)
+  cs <- m$modelStruct$corStruct
+  out <- list(
+    name = name,
+    description = description,
+    `function` = fun,
+    formula = formula,
+    random = random,
+    correlation = correlation,
+    call = fit$call_text,
+    data = datasets[[dataset]]$file,
+    newdata = datasets[[dataset]]$newfile,
+    data_name = "dat",
+    factors = factor_levels(dataset),
+    method = m$method,
+    family = if (pql) family else "gaussian",
+    link = if (pql) m$family$link else "identity",
+    n = nobs(m),
+    ngrps = list(names = I(names(m$dims$ngrps[seq_len(m$dims$Q)])),
+                 values = I(as.integer(m$dims$ngrps[seq_len(m$dims$Q)]))),
+    fixef_names = I(names(fixef(m))),
+    fixef = num(fixef(m)),
+    vcov = mat(m$varFix),
+    # summary.lme's standard errors: sqrt(diag(varFix)), times sqrt(N / (N - p)) for ML
+    # fits (adjustSigma = TRUE), which glmmPQL's are
+    se = num(s$tTable[, "Std.Error"]),
+    t_table = table_json(s$tTable),
+    sigma = scalar(m$sigma),
+    varcorr = lme_varcorr(m),
+    random_struct = lapply(names(m$modelStruct$reStruct), function(g) {
+      pd <- m$modelStruct$reStruct[[g]]
+      list(group = g, class = class(pd)[1], terms = I(rownames(as.matrix(pd))),
+           cov = mat(as.matrix(pd) * m$sigma^2))
+    }),
+    cor_struct = if (is.null(cs)) NULL else list(
+      class = class(cs)[1],
+      formula = paste(deparse(formula(cs)), collapse = " "),
+      constrained = named(coef(cs, unconstrained = FALSE)),
+      unconstrained = num(coef(cs, unconstrained = TRUE))),
+    ranef = lme_ranef(m),
+    loglik = scalar(ll),
+    loglik_df = if (pql) NULL else scalar(attr(ll, "df")),
+    aic = if (pql) NULL else scalar(AIC(m)),
+    bic = if (pql) NULL else scalar(BIC(m)),
+    reml_criterion = if (!pql && m$method == "REML") scalar(-2 * as.numeric(ll)) else NULL,
+    num_iter = if (is.null(m$numIter)) NULL else as.integer(m$numIter),
+    fitted = list(level0 = num(fitted(m, level = 0)), level1 = num(fitted(m))),
+    residuals = list(response = num(residuals(m, type = "response")),
+                     pearson = num(residuals(m, type = "pearson"))),
+    predict = list(newdata = datasets[[dataset]]$newfile,
+                   level0 = num(predict(m, nd, level = 0)),
+                   level1 = num(predict(m, nd))),
+    warnings = fit$warnings,
+    messages = fit$messages,
+    summary_text = text_of(s),
+    print_text = text_of(m)
+  )
+  if (pql) {
+    out$pql_iterations <- sum(grepl("^iteration", fit$messages))
+    out$fitted_response <- num(predict(m, type = "response"))
+    out$predict$level0_response <- num(predict(m, nd, level = 0, type = "response"))
+    out$predict$level1_response <- num(predict(m, nd, type = "response"))
+    out$working_response_note <- "fitted and residuals are those of the last lme fit (working response, link scale)"
+  }
+  models[[name]] <- m
+  out
+}
+
+# ---- gamm4 and mgcv gam with s(g, bs = "re") ---------------------------------------------
+gam_part <- function(g, nd, seen_rows) {
+  s <- summary(g)
+  smooths <- lapply(g$smooth, function(sm)
+    list(label = sm$label, first_para = as.integer(sm$first.para),
+         last_para = as.integer(sm$last.para),
+         edf = scalar(sum(g$edf[sm$first.para:sm$last.para]))))
+  pr <- predict(g, nd, se.fit = TRUE)
+  list(
+    coef_names = I(names(coef(g))),
+    coefficients = num(coef(g)),
+    Vp = mat(g$Vp),
+    edf = num(g$edf),
+    smooths = smooths,
+    smooth_edf = num(vapply(smooths, function(x) as.numeric(unclass(x$edf)), numeric(1))),
+    sp = if (is.null(g$sp)) NULL else named(g$sp),
+    scale = scalar(g$scale), sig2 = scalar(g$sig2),
+    p_table = table_json(s$p.table),
+    s_table = table_json(s$s.table),
+    r_sq = scalar(if (is.null(s$r.sq)) NA else s$r.sq),
+    dev_expl = scalar(if (is.null(s$dev.expl)) NA else s$dev.expl),
+    fitted = num(fitted(g)),
+    predict = list(rows = I(as.integer(seen_rows)), fit = num(pr$fit), se_fit = num(pr$se.fit)),
+    summary_text = text_of(s))
+}
+
+record_gamm4 <- function(name, description, formula, dataset, random) {
+  fit <- fit_call("gamm4", formula, dataset, list(random = str2lang(random)))
+  b <- fit$value
+  m <- b$mer
+  # gamm4 gives the gam part a formula whose environment is its own frame, and
+  # summary() would print "<environment: 0x...>" (a different address every run)
+  environment(b$gam$formula) <- globalenv()
+  nd <- newdata_for(dataset)
+  out <- list(
+    name = name, description = description, `function` = "gamm4",
+    formula = formula, random = random, REML = TRUE,
+    call = fit$call_text,
+    data = datasets[[dataset]]$file, newdata = datasets[[dataset]]$newfile,
+    data_name = "dat", factors = factor_levels(dataset),
+    family = "gaussian", link = "identity",
+    n = nobs(m),
+    gam = gam_part(b$gam, nd, seq_len(nrow(nd))),
+    mer = list(
+      fixef_names = I(names(fixef(m))), fixef = num(fixef(m)),
+      theta_names = I(names(getME(m, "theta"))), theta = num(getME(m, "theta")),
+      sigma = scalar(sigma(m)),
+      varcorr = varcorr_json(VarCorr(m)),
+      ngrps = list(names = I(names(ngrps(m))), values = I(as.integer(ngrps(m)))),
+      reml_criterion = scalar(REMLcrit(m)),
+      loglik = scalar(logLik(m)), loglik_df = scalar(attr(logLik(m), "df")),
+      aic = scalar(AIC(m)), bic = scalar(BIC(m)),
+      ranef_g = num(ranef(m)[["g"]][, 1]),
+      ranef_g_levels = I(rownames(ranef(m)[["g"]])),
+      summary_text = text_of(summary(m))),
+    warnings = fit$warnings, messages = fit$messages,
+    summary_text = text_of(summary(b$gam)))
+  models[[name]] <- b
+  out
+}
+
+record_gam_re <- function(name, description, formula, dataset, group) {
+  fit <- fit_call("gam", formula, dataset, list(method = "REML"))
+  g <- fit$value
+  nd <- newdata_for(dataset)
+  seen <- which(nd[[group]] %in% levels(datasets[[dataset]]$data[[group]]))
+  nds <- nd[seen, , drop = FALSE]
+  nds[[group]] <- factor(nds[[group]], levels = levels(datasets[[dataset]]$data[[group]]))
+  part <- gam_part(g, nds, seen)
+  vc <- NULL
+  vc_text <- capture.output(vc <- gam.vcomp(g))  # gam.vcomp prints as it computes
+  excl <- predict(g, nds, exclude = sprintf("s(%s)", group), se.fit = TRUE)
+  ll <- logLik(g)
+  out <- c(list(
+    name = name, description = description, `function` = "gam",
+    formula = formula, method = "REML",
+    call = fit$call_text,
+    data = datasets[[dataset]]$file, newdata = datasets[[dataset]]$newfile,
+    data_name = "dat", factors = factor_levels(dataset),
+    family = "gaussian", link = "identity", n = nrow(g$model),
+    reml_score = scalar(g$gcv.ubre),
+    loglik = scalar(ll), loglik_df = scalar(attr(ll, "df")),
+    aic = scalar(AIC(g)),
+    vcomp = table_json(vc),
+    vcomp_text = paste(vc_text, collapse = "\n"),
+    predict_exclude_re = list(rows = I(as.integer(seen)), exclude = sprintf("s(%s)", group),
+                              fit = num(excl$fit), se_fit = num(excl$se.fit)),
+    warnings = fit$warnings, messages = fit$messages), part)
+  models[[name]] <- g
+  out
+}
+
 # ---- cases ---------------------------------------------------------------------------------
 lmer_cases <- list(
   record_mer("lmer_intercept_reml", "random intercept, REML", "lmer",
@@ -461,6 +691,41 @@ lmer_cases <- list(
              "y_sing ~ x + (1 | g)", "long"),
   record_mer("lmer_fixed_factor", "numeric covariates and a factor among the fixed effects", "lmer",
              "y ~ x + f + t + (1 | g)", "long", fixed_factors = "f")
+)
+
+glmm_cases <- list(
+  record_mer("glmer_poisson", "Poisson GLMM, correlated random intercept and slope, Laplace", "glmer",
+             "count ~ x + (1 + x | g)", "glmm", family = "poisson"),
+  record_mer("glmer_binary", "binary (0/1) logistic GLMM, random intercept, Laplace", "glmer",
+             "yb ~ x + (1 | g)", "glmm", family = "binomial"),
+  record_mer("glmer_cbind", "binomial GLMM on cbind(successes, failures), Laplace", "glmer",
+             "cbind(succ, fail) ~ x + (1 | g)", "glmm", family = "binomial"),
+  record_mer("glmer_agq10", "binary logistic GLMM by adaptive Gauss-Hermite quadrature, nAGQ = 10", "glmer",
+             "yb ~ x + (1 | g)", "glmm", family = "binomial", nAGQ = 10),
+  local({
+    case <- record_mer("glmer_nb", "negative binomial GLMM with theta estimated (glmer.nb); glmmTMB nbinom2 for comparison",
+                       "glmer.nb", "nb ~ x + (1 | g)", "glmm")
+    case$glmmtmb <- record_glmmtmb("nb ~ x + (1 | g)", "glmm", "nbinom2")
+    case
+  }),
+  record_lme("glmmpql_binary", "MASS::glmmPQL, binary logistic, random intercept", "glmmPQL",
+             "yb ~ x", "glmm", random = "~ 1 | g", family = "binomial")
+)
+
+gamm_cases <- list(
+  record_gamm4("gamm4_re", "gamm4: s(x) with a random intercept per g, REML",
+               "y ~ s(x)", "gamm", random = "~ (1 | g)"),
+  record_gam_re("gam_re", "mgcv gam: s(x) + s(g, bs = \"re\") by REML (the model of gamm4_re)",
+                "y ~ s(x) + s(g, bs = \"re\")", "gamm", group = "g")
+)
+
+lme_cases <- list(
+  record_lme("lme_ar1", "nlme::lme, random intercept and AR(1) errors within subject, REML", "lme",
+             "y ~ time", "ar1", random = "~ 1 | g",
+             correlation = "corAR1(form = ~ time | g)"),
+  record_lme("lme_cs", "nlme::lme, random intercept per site and compound symmetry within subject (g nested in site), REML", "lme",
+             "y ~ time", "cs", random = "~ 1 | site",
+             correlation = "corCompSymm(form = ~ 1 | site/g)")
 )
 
 # ---- extras: anova of two nested REML fits, confint -----------------------------------------
@@ -495,7 +760,7 @@ local({
 })
 
 # ---- write ---------------------------------------------------------------------------------
-cases <- c(lmer_cases)
+cases <- c(lmer_cases, glmm_cases, gamm_cases, lme_cases)
 names(cases) <- NULL
 stopifnot(!anyDuplicated(vapply(cases, function(x) x$name, character(1))))
 

@@ -30,6 +30,16 @@ REQUIRED = {
     "lmer_multi_term": "lmer",
     "lmer_singular": "lmer",
     "lmer_fixed_factor": "lmer",
+    "glmer_poisson": "glmer",
+    "glmer_binary": "glmer",
+    "glmer_cbind": "glmer",
+    "glmer_agq10": "glmer",
+    "glmer_nb": "glmer.nb",
+    "glmmpql_binary": "glmmPQL",
+    "gamm4_re": "gamm4",
+    "gam_re": "gam",
+    "lme_ar1": "lme",
+    "lme_cs": "lme",
 }
 FUNCTIONS = {"lmer", "glmer", "glmer.nb", "glmmPQL", "gamm4", "gam", "lme"}
 MER = {"lmer", "glmer", "glmer.nb"}
@@ -60,6 +70,7 @@ def test_header():
 
 
 def test_required_cases_present():
+    assert len(CASES) >= 18
     got = {c["name"]: c["function"] for c in CASES}
     missing = sorted(set(REQUIRED) - set(got))
     assert not missing, f"missing cases: {missing}"
@@ -210,6 +221,19 @@ def test_mer_fields(case):
         X = np.column_stack([np.ones(len(new))] + [new[nm] for nm in numeric])
         np.testing.assert_allclose(X @ fixef, na, rtol=1e-12, atol=1e-12)
 
+    if case["function"] != "lmer":
+        dev = as_array(case["residuals"]["deviance"])
+        assert case["deviance"] == pytest.approx(np.sum(dev ** 2), rel=1e-10)
+        assert case["laplace_deviance"] == pytest.approx(-2 * ll, rel=1e-14)
+        u = as_array(case["conditional_modes_u"])
+        assert len(u) == len(as_array(case["b"])) == expected_rows
+        assert case["REML"] is None and not case["is_reml"]
+        mu = as_array(case["fitted"])
+        np.testing.assert_allclose(as_array(case["linear_predictor"]),
+                                   np.log(mu) if case["link"] == "log"
+                                   else np.log(mu / (1 - mu)), rtol=1e-8, atol=1e-10)
+        assert len(pred["re_form_null_response"]) == len(pred["re_form_na_response"]) == len(new)
+
     head = ("Linear mixed model fit by " if case["function"] == "lmer"
             else "Generalized linear mixed model fit by ")
     for text in (case["summary_text"], case["print_text"]):
@@ -292,3 +316,132 @@ def test_dataset_lookup():
     with pytest.raises(KeyError):
         mixed_dataset("no_such_case")
     assert isinstance(as_named(mixed_case("lmer_intercept_reml")["devcomp_cmp"])["REML"], float)
+
+
+def test_glmer_family_arguments():
+    assert mixed_case("glmer_poisson")["family"] == "poisson"
+    for name in ("glmer_binary", "glmer_cbind", "glmer_agq10"):
+        assert mixed_case(name)["family"] == "binomial"
+        assert mixed_case(name)["link"] == "logit"
+    agq, laplace = mixed_case("glmer_agq10"), mixed_case("glmer_binary")
+    assert agq["nAGQ"] == 10 and laplace["nAGQ"] is None
+    assert agq["formula"] == laplace["formula"]
+    assert "nAGQ = 10" in agq["summary_text"]
+    assert "Laplace" in laplace["summary_text"]
+    # a single scalar random effect, as nAGQ > 1 requires
+    assert [len(t["terms"]) for t in agq["cnms"]] == [1]
+    assert agq["laplace_deviance"] != laplace["laplace_deviance"]
+
+
+def test_glmer_nb_and_glmmtmb():
+    case = mixed_case("glmer_nb")
+    assert case["nb_theta"] > 0
+    assert case["family"].startswith("Negative Binomial(")
+    tmb = case["glmmtmb"]
+    assert tmb["family"] == "nbinom2"
+    assert tmb["fixef_names"] == case["fixef_names"]
+    assert tmb["loglik_df"] == case["loglik_df"] == 4
+    assert tmb["aic"] == pytest.approx(-2 * tmb["loglik"] + 2 * tmb["loglik_df"], rel=1e-12)
+    # the same model: theta and the variance agree to a few digits (lme4's Laplace uses
+    # expected-information weights with the non-canonical log link, glmmTMB the exact Hessian)
+    assert tmb["sigma"] == pytest.approx(case["nb_theta"], rel=1e-2)
+    assert as_array(tmb["varcorr_sd"][0]["sd"])[0] == pytest.approx(case["varcorr"]["sdcor"][0], rel=1e-2)
+    np.testing.assert_allclose(as_array(tmb["fixef"]), as_array(case["fixef"]), rtol=2e-2)
+    assert tmb["converged"]
+
+
+LME_FIELDS = ("random", "correlation", "method", "n", "ngrps", "fixef_names", "fixef", "vcov",
+              "se", "t_table", "sigma", "varcorr", "random_struct", "cor_struct", "ranef",
+              "loglik", "fitted", "residuals", "predict", "print_text")
+
+
+@pytest.mark.parametrize("name", ["lme_ar1", "lme_cs", "glmmpql_binary"])
+def test_lme_fields(name):
+    case = mixed_case(name)
+    missing = [f for f in LME_FIELDS if f not in case]
+    assert not missing, missing
+    pql = case["function"] == "glmmPQL"
+    frame = mixed_data(name)
+    new = mixed_newdata(name)
+    n, p = len(frame), len(case["fixef_names"])
+    assert case["n"] == n
+    fixef, vcov = as_array(case["fixef"]), as_matrix(case["vcov"])
+    assert vcov.shape == (p, p)
+    # summary.lme: ML fits (glmmPQL's) scale the standard errors by sqrt(N / (N - p))
+    adjust = np.sqrt(n / (n - p)) if case["method"] == "ML" else 1.0
+    np.testing.assert_allclose(as_array(case["se"]), np.sqrt(np.diag(vcov)) * adjust, rtol=1e-14)
+    tt = as_table(case["t_table"])
+    assert list(tt.columns) == ["Value", "Std.Error", "DF", "t-value", "p-value"]
+    np.testing.assert_allclose(tt["Value"], fixef, rtol=1e-15)
+    np.testing.assert_allclose(tt["Std.Error"], as_array(case["se"]), rtol=1e-12)
+    vc = case["varcorr"]
+    assert vc["rows"][-1] == "Residual"
+    assert as_array(vc["stddev"])[-1] == pytest.approx(case["sigma"], rel=1e-14)
+    np.testing.assert_allclose(as_array(vc["stddev"]) ** 2, as_array(vc["variance"]), rtol=1e-12)
+    for level, re in zip(case["random_struct"], case["ranef"]):
+        assert level["group"] == re["group"]
+        assert re["levels"] == mixed_dataset(name)["factors"][re["group"]]
+        assert as_matrix(re["values"]).shape == (len(re["levels"]), len(re["terms"]))
+    for key in ("level0", "level1"):
+        assert len(case["fitted"][key]) == n
+        assert len(case["predict"][key]) == len(new)
+    for key in ("response", "pearson"):
+        assert len(case["residuals"][key]) == n
+    if pql:
+        assert case["cor_struct"] is None and case["loglik"] is None
+        assert case["pql_iterations"] >= 1
+        assert case["family"] == "binomial" and case["link"] == "logit"
+        assert case["summary_text"].startswith("Linear mixed-effects model fit by maximum likelihood")
+        fr = as_array(case["fitted_response"])
+        assert np.all((fr > 0) & (fr < 1))
+        return
+    # lme: y = fitted (level 1) + response residuals on the CSV as read here
+    y = frame[case["formula"].split("~")[0].strip()].to_numpy(dtype=float)
+    np.testing.assert_allclose(as_array(case["fitted"]["level1"]) + as_array(case["residuals"]["response"]),
+                               y, rtol=1e-12, atol=1e-12)
+    X = np.column_stack([np.ones(len(new))] + [new[nm] for nm in case["fixef_names"][1:]])
+    np.testing.assert_allclose(X @ fixef, as_array(case["predict"]["level0"]), rtol=1e-12)
+    assert case["method"] == "REML"
+    assert case["reml_criterion"] == pytest.approx(-2 * case["loglik"], rel=1e-14)
+    df = case["loglik_df"]
+    assert df == p + len(case["random_struct"]) + 1 + len(case["cor_struct"]["constrained"]["values"])
+    assert case["aic"] == pytest.approx(-2 * case["loglik"] + 2 * df, rel=1e-12)
+    assert case["bic"] == pytest.approx(-2 * case["loglik"] + np.log(n - p) * df, rel=1e-12)
+    cs = case["cor_struct"]
+    assert cs["class"] == {"lme_ar1": "corAR1", "lme_cs": "corCompSymm"}[name]
+    rho = cs["constrained"]["values"][0]
+    assert -1 < rho < 1
+    assert f"{rho:.7f}" in case["summary_text"]
+    assert case["summary_text"].startswith("Linear mixed-effects model fit by REML\n  Data: dat")
+
+
+def test_gamm4_and_gam_re():
+    g4, gm = mixed_case("gamm4_re"), mixed_case("gam_re")
+    assert g4["data"] == gm["data"]
+    frame = mixed_data("gamm4_re")
+    n = len(frame)
+    assert g4["n"] == gm["n"] == n
+    part = g4["gam"]
+    assert part["coef_names"][0] == "(Intercept)"
+    assert len(part["coefficients"]) == len(part["edf"]) == len(part["coef_names"])
+    assert as_matrix(part["Vp"]).shape == (len(part["coef_names"]),) * 2
+    assert [s["label"] for s in part["smooths"]] == ["s(x)"]
+    assert list(as_table(part["s_table"]).index) == ["s(x)"]
+    assert len(part["fitted"]) == n
+    assert "Formula:\ny ~ s(x)\n" in g4["summary_text"] and "<environment" not in g4["summary_text"]
+    mer = g4["mer"]
+    assert set(mer["ngrps"]["names"]) == {"g", "Xr"}
+    assert mer["varcorr"]["grp"][-1] == "Residual"
+    assert mer["ranef_g_levels"] == mixed_dataset("gamm4_re")["factors"]["g"]
+    assert mer["summary_text"].startswith("Linear mixed model fit by REML")
+    # mgcv's s(g, bs = "re") fit of the same model agrees with gamm4 to a few digits
+    assert [s["label"] for s in gm["smooths"]] == ["s(x)", "s(g)"]
+    assert gm["method"] == "REML" and gm["reml_score"] > 0
+    vcomp = as_table(gm["vcomp"])
+    assert list(vcomp.index) == ["s(x)", "s(g)", "scale"]
+    assert vcomp.loc["scale", "std.dev"] == pytest.approx(mer["sigma"], rel=1e-3)
+    assert vcomp.loc["s(g)", "std.dev"] == pytest.approx(mer["varcorr"]["sdcor"][0], rel=1e-3)
+    assert part["coefficients"][0] == pytest.approx(gm["coefficients"][0], rel=1e-3)
+    rows = np.array(gm["predict"]["rows"]) - 1
+    np.testing.assert_allclose(as_array(gm["predict_exclude_re"]["fit"]),
+                               as_array(part["predict"]["fit"])[rows], rtol=1e-3)
