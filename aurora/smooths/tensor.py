@@ -196,7 +196,11 @@ def nat_param(X: np.ndarray, S: np.ndarray, rank: int, type: int,
 
     The null-space eigenvectors of a repeated zero eigenvalue are defined by rounding
     (LAPACK's choice within the null space), in mgcv as here; the columns spanned and the
-    penalties' range are not.
+    penalties' range are not. So are every eigenvector's sign and the order of the zero
+    eigenvalues. The fit does not depend on them, but mgcv's ``summary.gam`` statistic for
+    a ``t2`` smooth does (it mixes the fitting and the prediction parametrisation, whose
+    constraints are absorbed from different columns): mgcv's own F moves when the data
+    are perturbed by one unit in the last place (validation_r/gam_rounding_reference.R).
     """
     X = np.asarray(X, dtype=float)
     k = X.shape[1]
