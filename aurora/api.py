@@ -252,13 +252,6 @@ def gam(
     plan = compile_plan(formula, data, fam, weights=weights, offset=offset,
                         na_action=na_action, factor_coding="never", subset=subset,
                         smooths=True, knots=knots, select=select)
-    ids: dict[str, tuple] = {}
-    for t in plan.spec.formula.smooths:
-        if t.id is not None and ids.setdefault(str(t.id), t.variables) != t.variables:
-            raise ModelSpecError(
-                f"id = {t.id} links smooths of different covariates; mgcv then builds one "
-                "basis from their pooled data, which aurora does not do yet",
-                "use id= within one covariate (e.g. with a factor by=), or drop id=")
     if plan.X.shape[1] > plan.X.shape[0]:
         raise DataError(f"the model has more coefficients ({plan.X.shape[1]}) than data "
                         f"({plan.X.shape[0]} rows), as mgcv refuses",

@@ -1,5 +1,6 @@
 # mgcv fits for gam()'s options that aurora's front door maps onto the engine: select,
-# id (shared smoothing parameters of a factor-by smooth), sp fixed in s() and by the
+# id (shared smoothing parameters of a factor-by smooth, and of smooths of different
+# covariates, whose basis mgcv builds from their pooled values), sp fixed in s() and by the
 # sp argument, gamma. Data: validation_r/data/gam_compile.csv (gam_compile_reference.R).
 #
 # Run from the repository root:  Rscript validation_r/gam_options_reference.R
@@ -14,7 +15,11 @@ cases <- list(
   list(formula = "y ~ s(x) + s(w, bs = \"cr\")", select = FALSE, sp_arg = c(-1, 10)),
   list(formula = "y ~ s(x) + s(z)", select = FALSE, gamma = 1.4, method = "GCV.Cp"),
   list(formula = "y ~ f + w + s(x) + te(x, z, k = 4)", select = FALSE),
-  list(formula = "y ~ s(x, bs = \"cr\") + s(z, bs = \"cr\") + te(x, z, k = 3)", select = TRUE)
+  list(formula = "y ~ s(x, bs = \"cr\") + s(z, bs = \"cr\") + te(x, z, k = 3)", select = TRUE),
+  # id across different covariates: one basis from the pooled values of x and z
+  list(formula = "y ~ s(x, id = 1) + s(z, id = 1)", select = FALSE),
+  list(formula = "y ~ f + s(x, bs = \"cr\", k = 8, id = \"a\") + s(w, id = \"a\") + s(z)",
+       select = FALSE)
 )
 out <- lapply(cases, function(cs) {
   args <- list(formula = as.formula(cs$formula), data = d, select = cs$select,

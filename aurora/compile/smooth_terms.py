@@ -71,6 +71,44 @@ def _blocks_of(term: Any, frame: pd.DataFrame, knots: Any) -> list[Any]:
     return list(smooth_con(term, frame, knots))
 
 
+def _id_groups(smooths: tuple) -> dict[str, list[Any]]:
+    """Smooths linked by an ``id`` whose covariates differ: mgcv builds their common basis
+    from the pooled covariate values (``gam.setup`` with ``idLinksBases = TRUE``)."""
+    groups: dict[str, list[Any]] = {}
+    for t in smooths:
+        if t.id is not None:
+            groups.setdefault(str(t.id), []).append(t)
+    return {k: ts for k, ts in groups.items() if len({t.variables for t in ts}) > 1}
+
+
+def _pooled_blocks(term: Any, members: list[Any], frame: pd.DataFrame, knots: Any) -> list[Any]:
+    """mgcv's ``clone.smooth.spec`` + ``smoothCon(..., dataX = data)`` for an id-linked
+    smooth: the first member's specification on this term's covariates, the basis (knots,
+    identifiability constraint, penalty scaling) built from every member's covariate values
+    stacked, and the columns evaluated at this term's own values."""
+    import dataclasses
+
+    from aurora.smooths.by import predict_con, smooth_con
+
+    base = members[0]
+    for t in members:
+        if len(t.variables) != len(base.variables) or t.kind != base.kind:
+            raise ModelSpecError(f"{t} and {base} share id = {base.id} but are not smooths of "
+                                 "the same kind and number of covariates",
+                                 "id= links smooths of the same type, as in mgcv")
+        if t.by is not None:
+            raise ModelSpecError(f"{t}: id = {base.id} links smooths of different covariates "
+                                 "and this one has a by variable, which aurora does not pool",
+                                 "drop by= or id= from the linked smooths")
+    cloned = dataclasses.replace(base, variables=term.variables, xt=term.xt)
+    pooled = {v: np.concatenate([np.asarray(frame[t.variables[j]], dtype=float)
+                                 for t in members])
+              for j, v in enumerate(term.variables)}
+    blocks = list(smooth_con(cloned, pooled, knots))
+    return [dataclasses.replace(b, X=np.asarray(predict_con(b.state, frame), dtype=float))
+            for b in blocks]
+
+
 def _fixed_sp(term: Any, n_pen: int) -> tuple[float | None, ...] | None:
     sp = term.sp
     if sp is None:
@@ -132,8 +170,12 @@ def build_smooths(smooths: tuple, frame: pd.DataFrame, knots: Any, first_column:
             raise ModelSpecError(f"knots given for {unknown}, which no smooth of the model uses",
                                  "give knots only for smooth covariates: knots={'x': [...]}")
     entries = []
+    pooled = _id_groups(smooths)
     for term in smooths:
-        for block in _blocks_of(term, frame, knots):
+        group = pooled.get(str(term.id)) if term.id is not None else None
+        built = (_pooled_blocks(term, group, frame, knots) if group
+                 else _blocks_of(term, frame, knots))
+        for block in built:
             fx = bool(getattr(term, "fx", False))
             mats = () if fx else tuple(np.asarray(S, dtype=float) for S in block.penalties)
             fixed = _fixed_sp(term, len(mats)) if mats else None

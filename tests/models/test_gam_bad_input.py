@@ -78,3 +78,11 @@ def test_unknown_method(df):
 def test_glm_points_smooths_to_gam(df):
     with pytest.raises(ModelSpecError, match="aurora.gam"):
         aurora.glm("y ~ s(x)", df)
+
+
+def test_id_linking_different_covariates_with_a_by_variable_is_refused(df):
+    from aurora.errors import ModelSpecError
+
+    d = df.assign(f=pd.Categorical(np.where(np.arange(len(df)) % 2 == 0, "a", "b")))
+    with pytest.raises(ModelSpecError, match="by variable"):
+        aurora.gam("y ~ f + s(x, id = 1) + s(z, by = f, id = 1)", d)
