@@ -16,7 +16,7 @@ import warnings
 from typing import Any, ClassVar
 
 import numpy as np
-from scipy.special import gammaln
+from scipy.special import digamma, gammaln, polygamma
 
 from aurora.errors import AuroraWarning
 
@@ -24,7 +24,8 @@ from ._rformat import r_format
 from ._utils import DBL_EPSILON, coerce, to_numpy
 from .base import Family
 
-__all__ = ["TweedieFamily", "ld_tweedie", "ld_tweedie_saturated"]
+__all__ = ["TweedieFamily", "ld_tweedie", "ld_tweedie_saturated",
+           "ld_tweedie_saturated_derivs"]
 
 _LOG_EPS = 2.0 * math.log(DBL_EPSILON)  # mgcv sums terms down to eps = DBL_EPSILON^2
 _BLOCK = 32
@@ -32,23 +33,49 @@ _MAX_TERMS = 2_000_000
 _ROWS = 65536
 
 
-def _log_w_series(y: np.ndarray, phi: np.ndarray, p: np.ndarray, moments: bool = False) -> Any:
+def _log_w_series(y: np.ndarray, phi: np.ndarray, p: np.ndarray, moments: bool = False,
+                  p_derivs: bool = False) -> Any:
     """``log W(y, phi, p) = log sum_j W_j`` for y > 0 and 1 < p < 2 (Dunn & Smyth eq. 4).
 
     With ``moments``, also the mean and second moment of ``j`` under the weights
     ``W_j / W`` (the scale derivatives of ``log W``: ``d log W / d log phi = -E[j]/(p-1)``).
+    With ``p_derivs`` (implies ``moments``), also the mean of ``g_j = d log W_j / dp``, its
+    variance, the mean of ``h_j = d^2 log W_j / dp^2`` and the covariance of ``g_j`` and ``j``
+    (what mgcv's C routine ``tweedious`` sums for the derivatives in p; here ``g_j`` and ``j``
+    are centred at the series' largest term before the moments are summed, which keeps the
+    variance accurate where ``g_j`` is large, for large y and p near 1).
     """
-    a = (2.0 - p) / (p - 1.0)  # -alpha
-    logz = a * np.log(y) - a * np.log(p - 1.0) - np.log(phi) / (p - 1.0) - np.log(2.0 - p)
+    moments = moments or p_derivs
+    pm1 = p - 1.0
+    a = (2.0 - p) / pm1  # -alpha
+    logy = np.log(y)
+    logz = a * logy - a * np.log(pm1) - np.log(phi) / pm1 - np.log(2.0 - p)
     jmax = np.maximum(1.0, np.round(y ** (2.0 - p) / (phi * (2.0 - p))))
+    if p_derivs:
+        # d log W_j / dp = j c1 + j psi(a j) / (p-1)^2;
+        # d2 log W_j / dp2 = j c2 - 2 j psi(a j) / (p-1)^3 - j^2 psi'(a j) / (p-1)^4
+        c1 = (np.log(pm1) + np.log(phi) - logy) / pm1 ** 2 - a / pm1 + 1.0 / (2.0 - p)
+        c2 = (2.0 * (logy - np.log(pm1) - np.log(phi) + 1.0) / pm1 ** 3 + a / pm1 ** 2
+              + 1.0 / (2.0 - p) ** 2)
 
     def logw(j: np.ndarray, rows: np.ndarray) -> np.ndarray:
         return j * logz[rows, None] - gammaln(j + 1.0) - gammaln(a[rows, None] * j)
+
+    def pterms(j: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        q = pm1[rows, None]
+        aj = a[rows, None] * j
+        g = j * (c1[rows, None] + digamma(aj) / q ** 2)
+        h = j * (c2[rows, None] - 2.0 * digamma(aj) / q ** 3) - j * j * polygamma(1, aj) / q ** 4
+        return g, h
 
     idx = np.arange(y.size)
     wmax = logw(jmax[:, None], idx)[:, 0]
     total = np.ones_like(y)
     m1, m2 = jmax.copy(), jmax ** 2
+    if p_derivs:
+        g0, h0 = pterms(jmax[:, None], idx)
+        gc = g0[:, 0].copy()  # centre of g_j: its value at the largest term
+        sg, sgg, sh, sgj = np.zeros_like(y), np.zeros_like(y), h0[:, 0].copy(), np.zeros_like(y)
     steps = np.arange(_BLOCK, dtype=np.float64)
     unconverged = False
     for direction in (1.0, -1.0):
@@ -58,12 +85,20 @@ def _log_w_series(y: np.ndarray, phi: np.ndarray, p: np.ndarray, moments: bool =
         while active.size:
             js = start[active, None] + direction * steps[None, :]
             valid = js >= 1.0
-            terms = logw(np.maximum(js, 1.0), active) - wmax[active, None]
+            jc = np.maximum(js, 1.0)
+            terms = logw(jc, active) - wmax[active, None]
             wj = np.where(valid, np.exp(terms), 0.0)
             total[active] += wj.sum(axis=1)
             if moments:
                 m1[active] += (wj * js).sum(axis=1)
                 m2[active] += (wj * js * js).sum(axis=1)
+            if p_derivs:
+                g, h = pterms(jc, active)
+                g = g - gc[active, None]
+                sg[active] += (wj * g).sum(axis=1)
+                sgg[active] += (wj * g * g).sum(axis=1)
+                sh[active] += (wj * h).sum(axis=1)
+                sgj[active] += (wj * g * (js - jmax[active, None])).sum(axis=1)
             last = terms[:, -1]
             done = (last < _LOG_EPS) | ~valid[:, -1]
             start[active] += direction * _BLOCK
@@ -78,6 +113,11 @@ def _log_w_series(y: np.ndarray, phi: np.ndarray, p: np.ndarray, moments: bool =
             AuroraWarning,
             stacklevel=3,
         )
+    if p_derivs:
+        eg = sg / total  # E[g - gc]
+        ej = m1 / total - jmax  # E[j - jmax]
+        return (wmax + np.log(total), m1 / total, m2 / total, gc + eg, sgg / total - eg * eg,
+                sh / total, sgj / total - eg * ej)
     if moments:
         return wmax + np.log(total), m1 / total, m2 / total
     return wmax + np.log(total)
@@ -94,18 +134,68 @@ def ld_tweedie_saturated(y: np.ndarray, p: float, phi: float) -> tuple[np.ndarra
     >>> bool(np.isclose(ld[1], ld_tweedie([2.0], [2.0], 1.5, 1.2)[0]))
     True
     """
+    return ld_tweedie_saturated_derivs(y, p, phi, p_derivs=False)
+
+
+def ld_tweedie_saturated_derivs(y: np.ndarray, p: float, phi: float,
+                                p_derivs: bool = True) -> tuple[np.ndarray, ...]:
+    """Saturated Tweedie log density with its derivatives in ``rho = log(phi)`` and ``p``.
+
+    Parameters
+    ----------
+    y : ndarray (n,)
+        Non-negative responses.
+    p : float
+        The power, ``1 < p < 2``.
+    phi : float
+        The scale.
+    p_derivs : bool
+        Whether to add the derivatives in ``p``.
+
+    Returns
+    -------
+    tuple of ndarray (n,)
+        ``(ld, d/drho, d2/drho2)``, then with ``p_derivs`` ``(d/dp, d2/dp2, d2/dp drho)``
+        (mgcv's ``ldTweedie(y, y, rho, theta)`` columns, but in ``p`` rather than the
+        working parameter ``theta``). Rows with ``y = 0`` are 0 throughout.
+
+    Notes
+    -----
+    At ``mu = y > 0``, ``log f = B(p) / phi - log y + log W`` with
+    ``B(p) = y^(2-p) / ((1-p)(2-p))``; ``log W`` is differentiated term by term in the series
+    (:func:`_log_w_series`), so that e.g. ``d2 log W / dp2 = E[h_j] + var(g_j)`` for
+    ``g_j, h_j`` the first two p-derivatives of ``log W_j`` under weights ``W_j / W``.
+
+    Examples
+    --------
+    >>> out = ld_tweedie_saturated_derivs(np.array([0.5, 2.0]), 1.5, 1.2)
+    >>> h = 1e-6
+    >>> up = ld_tweedie_saturated(np.array([0.5, 2.0]), 1.5 + h, 1.2)[0]
+    >>> dn = ld_tweedie_saturated(np.array([0.5, 2.0]), 1.5 - h, 1.2)[0]
+    >>> bool(np.allclose(out[3], (up - dn) / (2 * h), rtol=1e-6))
+    True
+    """
     y = np.asarray(y, dtype=float)
-    ld, d1, d2 = np.zeros_like(y), np.zeros_like(y), np.zeros_like(y)
+    out = [np.zeros_like(y) for _ in range(6 if p_derivs else 3)]
     pos = y > 0
     if pos.any():
         yy = y[pos]
         pp, ff = np.full_like(yy, p), np.full_like(yy, phi)
-        logw, e1, e2 = _log_w_series(yy, ff, pp, moments=True)
+        res = _log_w_series(yy, ff, pp, moments=True, p_derivs=p_derivs)
+        logw, e1, e2 = res[:3]
         base = yy ** (2.0 - p) / ((1.0 - p) * (2.0 - p) * phi)
-        ld[pos] = base - np.log(yy) + logw
-        d1[pos] = -base - e1 / (p - 1.0)
-        d2[pos] = base + (e2 - e1 * e1) / (p - 1.0) ** 2
-    return ld, d1, d2
+        out[0][pos] = base - np.log(yy) + logw
+        out[1][pos] = -base - e1 / (p - 1.0)
+        out[2][pos] = base + (e2 - e1 * e1) / (p - 1.0) ** 2
+        if p_derivs:
+            eg, vg, eh, cgj = res[3:]
+            lb = -np.log(yy) + 1.0 / (1.0 - p) + 1.0 / (2.0 - p)  # d log|B| / dp
+            lb1 = 1.0 / (1.0 - p) ** 2 + 1.0 / (2.0 - p) ** 2
+            out[3][pos] = base * lb + eg
+            out[4][pos] = base * (lb * lb + lb1) + eh + vg
+            # d log W_j / drho = -j/(p-1), and d g_j / drho = j/(p-1)^2
+            out[5][pos] = -base * lb - cgj / (p - 1.0) + e1 / (p - 1.0) ** 2
+    return tuple(out)
 
 
 def ld_tweedie(y: Any, mu: Any = None, p: float | Any = 1.5, phi: float | Any = 1.0) -> np.ndarray:

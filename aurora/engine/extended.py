@@ -12,8 +12,14 @@ with its scale derivatives, and the family parameter on mgcv's working scale ``x
 ``(log(nu - 3), log sigma)`` for scat), so that the outer loop can treat ``x`` as further
 coordinates of the one parameter vector it optimises.
 
-Everything here is element-wise over the data (the backend-neutral part stays in the
-design protocol); derivatives in ``x`` are taken by the outer loop, numerically.
+The derivatives in ``x`` are exact, as mgcv's ``Dd(..., level = 2)`` gives them: the
+deviance and its ``mu`` derivatives differentiated once and twice in ``x``
+(:meth:`ExtendedCalculus.dd_theta`; the formulas per family in
+:mod:`aurora.engine.extended_theta`), turned into ``eta`` derivatives by the link chain rule
+as mgcv's ``dDeta`` does (:meth:`ExtendedCalculus.deta_theta`), and the saturated
+log-likelihood's ``x`` derivatives (:meth:`ExtendedCalculus.ls_theta`, mgcv's ``lsth1``,
+``lsth2``). Everything here is element-wise over the data (the backend-neutral part stays in
+the design protocol).
 """
 from __future__ import annotations
 
@@ -23,7 +29,8 @@ from typing import Any
 import numpy as np
 from scipy.special import digamma, gammaln, polygamma
 
-from aurora.engine.reml import _LINK_DERIVS
+from aurora.engine.extended_theta import betar_theta, nb_theta, scat_theta, tw_theta
+from aurora.engine.family_calculus import _LINK_DERIVS
 from aurora.errors import ModelSpecError
 
 __all__ = ["ExtendedCalculus", "extended_calculus", "is_extended"]
@@ -53,7 +60,7 @@ class ExtendedCalculus:
     --------
     >>> from aurora.distributions import get_family
     >>> fc = ExtendedCalculus(get_family("nb"), x=np.array([np.log(3.0)]))
-    >>> round(fc.theta_natural[0], 6), fc.n_theta
+    >>> float(round(fc.theta_natural[0], 6)), fc.n_theta
     (3.0, 1)
     """
 
@@ -216,6 +223,115 @@ class ExtendedCalculus:
               - d1 * (15 * g2g ** 3 - 10 * g2g * g3g + g4g) * ig1)
         return D1, D2, D3, D4, e2 * ig12
 
+    # ---- derivatives in the family parameters x (mgcv's Dd level 2, dDeta, ls) -------
+    def pairs(self) -> list[tuple[int, int]]:
+        """Index pairs ``(i, k)``, ``i <= k``, in the order of the second-derivative columns
+        (mgcv's packing: ``(0, 0), (0, 1), (1, 1)`` for two parameters)."""
+        nf = self.x.size
+        return [(i, k) for i in range(nf) for k in range(i, nf)]
+
+    def dd_theta(self, y, mu, w) -> dict[str, np.ndarray]:
+        """Derivatives of the deviance and its ``mu`` derivatives in the working parameters.
+
+        Returns
+        -------
+        dict
+            ``Dth, Dmuth, Dmu2th, Dmu3th`` (n, nf): first derivatives in ``x`` of the
+            deviance and its first three ``mu`` derivatives; ``Dth2, Dmuth2, Dmu2th2``
+            (n, nf(nf+1)/2): second derivatives in ``x``, columns in :meth:`pairs` order.
+        """
+        y, mu, w = (np.asarray(v, dtype=float) for v in (y, mu, w))
+        if self.kind == "scat":
+            return scat_theta(y, mu, w, self.theta_natural, self.pairs(), _SCAT_MIN_DF)
+        # one natural parameter t(x): derivatives in t, then the chain rule
+        if self.kind == "nb":
+            first, second = nb_theta(y, mu, self.theta_natural[0])
+        elif self.kind == "tw":
+            first, second = tw_theta(y, mu, self.theta_natural[0])
+        else:
+            first, second = betar_theta(y, mu, self.theta_natural[0])
+        t1, t2 = self._chain()
+        out = {}
+        for key, f1 in first.items():
+            out[key] = (2 * w * f1 * t1)[:, None]
+        for key, f2 in second.items():
+            base = key[:-1]  # "Dth2" -> "Dth"
+            out[key] = (2 * w * (f2 * t1 * t1 + first[base] * t2))[:, None]
+        return out
+
+    def _chain(self) -> tuple[float, float]:
+        """``dt/dx`` and ``d2t/dx2`` for the natural parameter ``t`` of a one-parameter
+        family (``t = exp(x)``; Tweedie's logistic map onto ``(a, b)``)."""
+        if self.kind == "tw":
+            x = float(self.x[0])
+            e = math.exp(-abs(x))
+            d1 = e * (_TW_B - _TW_A) / (1 + e) ** 2
+            d2 = (_TW_B - _TW_A) * e * (e - 1) / (1 + e) ** 3
+            return d1, (d2 if x > 0 else -d2)
+        t = float(self.theta_natural[0])
+        return t, t
+
+    def deta_theta(self, y, mu, eta, w) -> dict[str, np.ndarray]:
+        """:meth:`dd_theta` in ``eta`` by the chain rule through the link (mgcv's ``dDeta``):
+        ``Dth, Detath, Deta2th, Deta3th`` (n, nf) and ``Dth2, Detath2, Deta2th2``."""
+        r = self.dd_theta(y, mu, w)
+        ig1 = self.mu_eta(eta)[:, None]
+        g1 = 1 / ig1
+        mu2 = np.asarray(mu, dtype=float)[:, None]
+        g2g = self.d2link(mu2) / g1 ** 2
+        g3g = self.d3link(mu2) / g1 ** 3
+        ig12 = ig1 * ig1
+        return {
+            "Dth": r["Dth"], "Dth2": r["Dth2"],
+            "Detath": r["Dmuth"] * ig1,
+            "Deta2th": r["Dmu2th"] * ig12 - r["Dmuth"] * g2g * ig1,
+            "Deta3th": (r["Dmu3th"] * ig12 * ig1 - 3 * r["Dmu2th"] * g2g * ig12
+                        + r["Dmuth"] * (3 * g2g ** 2 - g3g) * ig1),
+            "Detath2": r["Dmuth2"] * ig1,
+            "Deta2th2": r["Dmu2th2"] * ig12 - r["Dmuth2"] * g2g * ig1,
+        }
+
+    def ls_theta(self, y, w, scale: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Derivatives of the saturated log-likelihood in ``x``.
+
+        Returns
+        -------
+        l1 : ndarray (nf,)
+            ``d ls / dx`` (mgcv's ``lsth1``).
+        l2 : ndarray (nf, nf)
+            ``d2 ls / dx dx'`` (``lsth2``).
+        l_scale : ndarray (nf,)
+            ``d2 ls / dx dlog(scale)`` (non-zero for tw only).
+        """
+        nf = self.x.size
+        l1, l2, lc = np.zeros(nf), np.zeros((nf, nf)), np.zeros(nf)
+        pos = w > 0
+        yy, ww = y[pos], w[pos]
+        if self.kind == "nb":
+            th = self.theta_natural[0]
+            u = np.log(yy + th) - digamma(yy + th) + digamma(th) - math.log(th)
+            u1 = 1 / (yy + th) - polygamma(1, yy + th) + polygamma(1, th) - 1 / th
+            l1[0] = -np.sum(ww * th * u)
+            l2[0, 0] = -np.sum(ww * (th * u + th * th * u1))
+        elif self.kind == "tw":
+            from aurora.distributions._tweedie import ld_tweedie_saturated_derivs
+
+            out = ld_tweedie_saturated_derivs(yy, self.theta_natural[0], scale)
+            dp, dpp, dprho = (np.sum(ww * v) for v in out[3:])
+            t1, t2 = self._chain()
+            l1[0] = dp * t1
+            l2[0, 0] = dpp * t1 * t1 + dp * t2
+            lc[0] = dprho * t1
+        elif self.kind == "scat":
+            nu = self.theta_natural[0]
+            nu2 = nu - _SCAT_MIN_DF
+            g = digamma((nu + 1) / 2) / 2 - digamma(nu / 2) / 2 - 1 / (2 * nu)
+            g1 = polygamma(1, (nu + 1) / 2) / 4 - polygamma(1, nu / 2) / 4 + 1 / (2 * nu * nu)
+            sw = np.sum(ww)
+            l1[:] = [sw * nu2 * g, -sw]
+            l2[0, 0] = sw * (nu2 * nu2 * g1 + nu2 * g)
+        return l1, l2, lc
+
     # ---- after the fit (mgcv's postproc) --------------------------------------------
     def label(self) -> str:
         """The family as mgcv's summary prints it, e.g. ``Negative Binomial(3.141)``."""
@@ -310,3 +426,4 @@ def _r_round(v: float, digits: int) -> str:
     r = round(float(v), digits)
     s = f"{r:.15g}"
     return s
+

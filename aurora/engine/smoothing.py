@@ -9,64 +9,31 @@ derivatives (Wood 2011, JRSS-B 73:3-36), an eigen-modified Hessian, step halving
 steepest-descent fallback and mgcv's convergence test (mgcv's ``newton``), then the
 covariance matrices and effective degrees of freedom of ``gam.fit3.post.proc``.
 
-The fit at each ``rho`` and the criterion's derivatives are in :mod:`aurora.engine.reml`,
+The fit at each ``rho`` is in :mod:`aurora.engine.reml`, the criterion's derivatives in
+:mod:`aurora.engine.reml_derivs`, the outer Newton iteration in :mod:`aurora.engine.outer`,
 the penalty reparametrisation in :mod:`aurora.engine.reparam`.
 """
 from __future__ import annotations
 
 import contextlib
 import warnings
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.linalg import LinAlgError, cholesky, lstsq
+from scipy.linalg import lstsq
 
 from aurora.engine.design import DenseDesign
-from aurora.engine.reml import FamilyCalculus, InnerFit, Problem, add_derivatives, evaluate
-from aurora.engine.reparam import eigh, mm, setup_penalties
+from aurora.engine.outer import OuterIteration, SmoothingControl, _magic, _newton, _Outer
+from aurora.engine.postproc import post_process
+from aurora.engine.reml import FamilyCalculus, Problem
+from aurora.engine.reparam import mm, setup_penalties
 from aurora.errors import ConvergenceWarning, DataError, ModelSpecError, UnknownNameError
 
 __all__ = ["SmoothingControl", "OuterIteration", "SmoothingFit", "fit_smoothing",
            "initial_sp"]
 
 _EPS = np.finfo(float).eps
-
-
-@dataclass(frozen=True)
-class SmoothingControl:
-    """Settings of the inner and outer iterations (mgcv's ``gam.control``).
-
-    Attributes
-    ----------
-    epsilon : float
-        PIRLS convergence tolerance (lowered to ``conv_tol / 100`` as mgcv's ``newton`` does).
-    maxit : int
-        Maximum PIRLS iterations per fit.
-    conv_tol, max_newton_step, max_sd_step, max_half : float, float, float, int
-        mgcv's ``newton`` settings ``conv.tol``, ``maxNstep``, ``maxSstep``, ``maxHalf``.
-    outer_maxit : int
-        Maximum Newton iterations.
-    """
-
-    epsilon: float = 1e-7
-    maxit: int = 200
-    conv_tol: float = 1e-6
-    max_newton_step: float = 5.0
-    max_sd_step: float = 2.0
-    max_half: int = 30
-    outer_maxit: int = 200
-
-
-@dataclass(frozen=True)
-class OuterIteration:
-    """One Newton iteration, for ``SmoothingFit.trace``."""
-
-    iteration: int
-    score: float
-    theta: np.ndarray
-    max_abs_grad: float
-    step_halvings: int
 
 
 @dataclass(frozen=True, repr=False)
@@ -189,301 +156,6 @@ def initial_sp(xtwx_diag: np.ndarray, penalties) -> np.ndarray:
             def_sp /= 10
             ss = ss / 10
     return def_sp
-
-
-class _Outer:
-    """The criterion as a function of the free parameters ``theta``: free log sp, then the
-    extended family's parameters on mgcv's working scale (``nf`` of them), then log scale;
-    ``rho = L theta_sp + lsp0``. Derivatives in the family parameters are central
-    differences of the exact derivatives in ``rho`` (each needs a refit at fixed ``rho``)."""
-
-    _H = 1e-4  # difference step in the family parameters
-
-    def __init__(self, prob: Problem, L: np.ndarray, lsp0: np.ndarray, nf: int = 0) -> None:
-        self.prob, self.L, self.lsp0, self.nf = prob, L, lsp0, nf
-        n_pen = L.shape[0]
-        self.Lx = L
-        if prob.scale_as_param:
-            self.Lx = np.zeros((n_pen + 1, L.shape[1] + 1))
-            self.Lx[:n_pen, :L.shape[1]] = L
-            self.Lx[n_pen, L.shape[1]] = 1.0
-            self.lsp0 = np.append(lsp0, 0.0)
-        self._probs: dict = {}
-
-    def split(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``(family parameters, the rest)`` of ``theta``."""
-        k = self.L.shape[1]
-        return theta[k:k + self.nf], np.concatenate([theta[:k], theta[k + self.nf:]])
-
-    def prob_at(self, x: np.ndarray) -> Problem:
-        if not self.nf:
-            return self.prob
-        key = tuple(np.round(x, 14))
-        if key not in self._probs:
-            if len(self._probs) > 64:
-                self._probs.clear()
-            self._probs[key] = replace(self.prob, fam=self.prob.fam.at(x))
-        return self._probs[key]
-
-    def __call__(self, theta: np.ndarray, start, deriv: int) -> InnerFit:
-        x, rest = self.split(theta)
-        fit = evaluate(self.prob_at(x), mm(self.Lx, rest) + self.lsp0, start)
-        fit.outer_theta = np.array(theta, dtype=float)
-        return self.derivs(fit) if deriv else fit
-
-    def _exact(self, fit: InnerFit, x) -> tuple[np.ndarray, np.ndarray]:
-        if fit.grad is None:
-            add_derivatives(self.prob_at(x), fit)
-        return mm(self.Lx.T, fit.grad), mm(self.Lx.T, fit.hess, self.Lx)
-
-    def derivs(self, fit: InnerFit) -> InnerFit:
-        if fit.g is not None:
-            return fit
-        theta = fit.outer_theta
-        x, rest = self.split(theta)
-        g_r, h_r = self._exact(fit, x)
-        if not self.nf:
-            fit.g, fit.h = g_r, h_r
-            return fit
-        nf, k, h = self.nf, self.L.shape[1], self._H
-        rho = mm(self.Lx, rest) + self.lsp0
-        gx, hxx, hrx = np.zeros(nf), np.zeros((nf, nf)), np.zeros((rest.size, nf))
-        dbx = np.zeros((fit.beta.size, nf))
-        s_pm = {}
-        for j in range(nf):
-            e = np.zeros(nf)
-            e[j] = h
-            fp = evaluate(self.prob_at(x + e), rho, fit.beta)
-            fm = evaluate(self.prob_at(x - e), rho, fit.beta)
-            gp, gm = self._exact(fp, x + e)[0], self._exact(fm, x - e)[0]
-            gx[j] = (fp.score - fm.score) / (2 * h)
-            hxx[j, j] = (fp.score - 2 * fit.score + fm.score) / h ** 2
-            hrx[:, j] = (gp - gm) / (2 * h)
-            dbx[:, j] = (fp.beta - fm.beta) / (2 * h)
-            s_pm[j] = (fp.score, fm.score)
-        for i in range(nf):
-            for j in range(i + 1, nf):
-                sc = []
-                for si, sj in ((1, 1), (1, -1), (-1, 1), (-1, -1)):
-                    e = np.zeros(nf)
-                    e[i], e[j] = si * h, sj * h
-                    sc.append(evaluate(self.prob_at(x + e), rho, fit.beta).score)
-                hxx[i, j] = hxx[j, i] = (sc[0] - sc[1] - sc[2] + sc[3]) / (4 * h * h)
-        order = np.r_[np.arange(k), rest.size + np.arange(nf), np.arange(k, rest.size)]
-        G = np.r_[g_r, gx]
-        H = np.block([[h_r, hrx], [hrx.T, hxx]])
-        fit.g, fit.h = G[order], H[np.ix_(order, order)]
-        fit.db_dx = dbx
-        return fit
-
-
-def _newton(f: _Outer, theta: np.ndarray, ctl: SmoothingControl):
-    """mgcv's ``newton``, step for step."""
-    reml = f.prob.reml
-    conv_tol, max_half = ctl.conv_tol, ctl.max_half
-    b = f(theta, None, 2)
-    start = b.beta
-    score, grad, hess = b.score, b.g, b.h
-    old_score = score
-
-    def scale_of(b, score):
-        s = b.scale_est
-        return abs(np.log(s)) + abs(score) if reml else abs(s) + abs(score)
-
-    score_scale = abs(np.log(b.scale_est)) + abs(score) if reml else b.scale_est + abs(score)
-    uconv = np.abs(grad) > score_scale * conv_tol
-    if not uconv.any():
-        uconv[:] = True
-    trace = []
-    qthresh = 0.8
-    ii = 0
-    i = 0
-    score2 = np.nan
-    for i in range(1, ctl.outer_maxit + 1):
-        if not uconv.any():
-            uconv[np.argmax(np.abs(grad))] = True
-        ev, U = eigh(hess[np.ix_(uconv, uconv)])
-        d, U = ev[::-1].copy(), U[:, ::-1]
-        indef = bool(np.sum(-d > abs(d[0]) * _EPS ** 0.5) > 0)
-        if indef and d.size == 1:
-            indef = bool(d[0] < -score_scale * _EPS ** 0.5)
-        neg = d < 0
-        pdef = not neg.any()
-        d[neg] = -d[neg]
-        low_d = d.max() * _EPS ** 0.7
-        small = d < low_d
-        if small.any():
-            pdef = False
-        d[small] = low_d
-        d[d != 0] = 1 / d[d != 0]
-        nstep = np.zeros_like(grad)
-        nstep[uconv] = -mm(U, d * mm(U.T, grad[uconv]))
-        sstep = -grad / np.abs(grad).max()
-        ms = np.abs(nstep).max()
-        if ms > ctl.max_newton_step:
-            nstep = ctl.max_newton_step * nstep / ms
-        sd_unused = True
-        theta1 = theta + nstep
-        b = fit1 = f(theta1, start, 2 if pdef else 0)
-        pred = mm(grad, nstep) + 0.5 * mm(nstep, hess, nstep)
-        score1 = b.score
-        ii = 0
-        change = score1 - score
-        qerror = abs(pred - change) / (max(abs(pred), abs(change)) + score_scale * conv_tol)
-        if np.isfinite(score1) and change < 0 and pdef and qerror < qthresh:
-            old_score, start, theta = score, b.beta, theta1
-            score, grad, hess = b.score, b.g, b.h
-        elif not np.isfinite(score1) or score1 >= score or qerror >= qthresh:
-            step = nstep
-            while ((not np.isfinite(score1) or score1 >= score or qerror >= qthresh)
-                   and ii < max_half):
-                if ii == 3 and i < 10:
-                    s_length = min(np.sqrt(mm(step, step)), ctl.max_sd_step)
-                    step = sstep * s_length / np.sqrt(mm(sstep, sstep))
-                    sd_unused = False
-                else:
-                    step = step / 2
-                theta1 = theta + step
-                b1 = fit1 = f(theta1, start, 0)
-                pred = mm(grad, step) + 0.5 * mm(step, hess, step)
-                score1 = b1.score
-                change = score1 - score
-                if ii > min(4, max_half / 2):
-                    qerror = qthresh / 2
-                else:
-                    qerror = abs(pred - change) / (max(abs(pred), abs(change))
-                                                   + score_scale * conv_tol)
-                if np.isfinite(score1) and change < 0 and qerror < qthresh:
-                    if pdef or not sd_unused:
-                        b = f.derivs(b1)
-                        start, old_score, theta = b.beta, score, theta1
-                        score, grad, hess = b.score, b.g, b.h
-                    else:
-                        b = b1
-                        score2 = score1
-                    score1 = score - abs(score) - 1
-                if not np.isfinite(score1) or score1 >= score or qerror >= qthresh:
-                    ii += 1
-            if not pdef and sd_unused and ii < max_half:
-                score1 = score2
-        if not pdef and sd_unused:
-            step = sstep * 2
-            kk = 0
-            score2, theta2, fit2 = np.nan, None, None
-            while True:
-                step = step / 2
-                kk += 1
-                theta3 = theta + step
-                b1 = f(theta3, start, 0)
-                pred = mm(grad, step) + 0.5 * mm(step, hess, step)
-                score3 = b1.score
-                change = score3 - score
-                qerror = abs(pred - change) / (max(abs(pred), abs(change))
-                                               + score_scale * conv_tol)
-                if not np.isfinite(score2) or (np.isfinite(score3) and score3 <= score2
-                                               and qerror < qthresh):
-                    score2, theta2, fit2 = score3, theta3, b1
-                if ((np.isfinite(score2) and np.isfinite(score3) and score2 < score
-                     and score3 > score2) or kk == 40):
-                    break
-            if np.isfinite(score2) and score2 < score1:
-                theta1, score1, fit1 = theta2, score2, fit2
-            b = f.derivs(fit1)
-            start, old_score, theta = b.beta, score, theta1
-            score, grad, hess = b.score, b.g, b.h
-        trace.append(OuterIteration(i, score, theta.copy(), float(np.abs(grad).max()), ii))
-        converged = not indef
-        score_scale = scale_of(b, score)
-        grad2 = np.diag(hess)
-        uconv = ((np.abs(grad) > score_scale * conv_tol * 0.1)
-                 | (np.abs(grad2) > score_scale * conv_tol * 0.1))
-        if np.any(np.abs(grad) > score_scale * conv_tol * 5):
-            converged = False
-        if abs(old_score - score) > score_scale * conv_tol:
-            if converged:
-                uconv[:] = True
-            converged = False
-        if ii == max_half:
-            converged = True
-        if converged:
-            break
-    if ii == max_half:
-        msg = "step failed"
-    elif i == ctl.outer_maxit:
-        msg = "iteration limit reached"
-    else:
-        msg = "full convergence"
-    return f.derivs(b), theta, i, msg, tuple(trace)
-
-
-def _magic(f: _Outer, theta: np.ndarray, tol: float = 1e-7, max_half: int = 15):
-    """The search of mgcv's ``magic`` (C routine), which ``gam`` uses instead of ``newton``
-    for GCV/UBRE with gaussian errors and the identity link: Newton steps on the exact
-    Hessian (steepest descent when it is not positive definite, or after three failed
-    halvings), accepted when the score decreases, stopped when the last decrease is below
-    ``tol * (1 + score)`` and the gradient norm below ``tol^(1/3) * (1 + |score|)``; then
-    each smoothing parameter is pushed by 2 (up to 5 times) towards its gradient's descent
-    while the score keeps falling, which sends flat directions off towards infinity."""
-    b = f(theta, None, 0)
-    min_score, d_score = b.score, 1e10
-    use_sd = False
-    n_step = sd_step = grad = None
-    trace, it, tries = [], 0, 0
-    while True:
-        it += 1
-        if it > 400:
-            break
-        ok = it > 1
-        tries = 0
-        step = (sd_step if use_sd else n_step) if ok else None
-        while ok:
-            tries += 1
-            if tries == 4 and not use_sd:
-                use_sd, step = True, sd_step
-            b1 = f(theta + step, None, 0)
-            if b1.score < min_score:
-                ok = False
-                d_score, min_score = min_score - b1.score, b1.score
-                theta, b = theta + step, b1
-            else:
-                step = step / 2
-            if tries == max_half - 1 and ok:
-                step = step * 0.0
-            if tries == max_half:
-                ok = False
-        converged = False
-        if it > 3:
-            converged = (d_score <= tol * (1 + min_score)
-                         and np.sqrt(mm(grad, grad)) <= tol ** (1 / 3) * (1 + abs(min_score)))
-            converged = converged or tries == max_half
-        b = f.derivs(b)
-        grad, hess = b.g, b.h
-        ev, U = eigh(hess)
-        use_sd = bool(np.any(ev < 0))
-        if not use_sd:
-            n_step = -mm(U, mm(U.T, grad) / ev)
-            big = np.abs(n_step).max()
-            if big > 5.0:
-                n_step = n_step * (5.0 / big)
-        sd_step = -grad / np.abs(grad).max()
-        trace.append(OuterIteration(it, b.score, theta.copy(), float(np.abs(grad).max()), tries))
-        if converged:
-            break
-    msg = ("iteration limit reached" if it > 400 else
-           "step failed" if tries == max_half else "full convergence")
-    moved = False
-    for k in range(theta.size):  # smoothing parameters heading for +/- infinity
-        sign = 1.0 if grad[k] < 0 else -1.0
-        for _ in range(5):
-            trial = theta.copy()
-            trial[k] += sign * 2.0
-            b1 = f(trial, None, 0)
-            if not b1.score < min_score:
-                break
-            min_score, theta, moved = b1.score, trial, True
-    if moved:
-        b = f(theta, None, 2)
-    return b, theta, it, msg, tuple(trace)
 
 
 def _resolve_method(method: str, fam: FamilyCalculus, scale: float) -> tuple[str, float]:
@@ -668,7 +340,7 @@ def _fit(X, y, penalties, family, weights, offset, method, sp, scale, gamma, con
     if not b.converged:
         warnings.warn("the penalized IRLS (inner) iteration did not converge",
                       ConvergenceWarning, stacklevel=3)
-    return _post_process(prob, outer, b, theta, hess, iters, msg, trace, intercept)
+    return SmoothingFit(**post_process(outer, b, theta, hess, iters, msg, trace, intercept))
 
 
 def _check_vectors(n, y, weights, offset):
@@ -685,108 +357,4 @@ def _check_vectors(n, y, weights, offset):
         out.append(v)
     if np.any(out[1] < 0):
         raise DataError("negative weights not allowed", "prior weights must be >= 0")
-    return out
-
-
-def _post_process(prob: Problem, outer: _Outer, b: InnerFit, theta, hess, iters, msg, trace,
-                  intercept) -> SmoothingFit:
-    """Covariance matrices, edf and the rest (mgcv's ``gam.fit3.post.proc`` and the end of
-    ``gam.outer``/``estimate.gam``)."""
-    from aurora.engine.pirls import fit_pirls
-    from aurora.engine.reml import _chol, _chol_inverse
-
-    nf = outer.nf
-    prob = outer.prob_at(outer.split(theta)[0])
-    pen, fam, design = prob.pen, prob.fam, prob.design
-    y, w, off = prob.y, prob.w, prob.offset
-    extended = getattr(fam, "extended", False)
-    scale_known = prob.scale > 0
-    scale = prob.scale if scale_known else b.scale_est
-    Tk = b.T[:, b.keep]
-    Vb = mm(Tk, _chol_inverse(_chol(b.Hf)), Tk.T) * scale
-    B = design.sandwich(b.wf)
-    F = mm(Vb, B) / scale
-    edf = np.diag(F).copy()
-    edf1 = 2 * edf - np.sum(F * F.T, axis=1)
-    Ve = mm(F, Vb)
-    n_free = outer.L.shape[1]
-    lsp_free = theta[:n_free]
-    edf2 = Vc = None
-    if prob.reml and hess is not None and b.db_drho is not None:
-        ev, U = eigh(hess)
-        pos = ev > 0
-        inv_ev = np.where(pos, 1 / np.where(pos, ev, 1.0), 0.0)
-        J = np.zeros((pen.p, hess.shape[0]))
-        J[:, :n_free] = mm(b.db_drho, outer.L)
-        if nf and b.db_dx is not None:
-            J[:, n_free:n_free + nf] = b.db_dx
-        Vc1 = mm(J, U * inv_ev, U.T, J.T)
-        Vr = mm(U / (np.maximum(ev, 0.0) + 0.1), U.T)[:n_free, :n_free]
-        Vc2 = scale * _vb_corr(B, pen, outer.L, outer.lsp0[:outer.L.shape[0]], lsp_free, Vr)
-        Vc = Vb + Vc1 + Vc2
-        edf2 = np.sum(Vc * B, axis=1) / scale
-        if edf2.sum() > edf1.sum():
-            edf2 = edf1
-    sumw = w.sum()
-    deviance = b.deviance
-    if extended:  # mgcv's postproc of the family
-        null_dev = fam.null_deviance(y, w, off, b.eta, intercept)
-        deviance = fam.reported_deviance(y, b.mu, w)
-    else:
-        wtdmu = np.full_like(y, (w * y).sum() / sumw) if intercept else fam.linkinv(off)
-        null_dev = fam.deviance(y, wtdmu, w)
-        if intercept and np.any(off != 0):
-            null_dev = fit_pirls(DenseDesign(np.ones((y.size, 1))), y, w, off,
-                                 fam.family).deviance
-    if scale_known:
-        dev1 = scale * sumw
-    elif fam.name == "gaussian":
-        dev1 = b.deviance
-    elif prob.reml:
-        dev1 = b.phi * sumw
-    else:
-        dev1 = b.scale_est * sumw
-    aic = fam.aic(y, b.mu, w, dev1) + 2 * edf.sum()
-    return SmoothingFit(
-        coefficients=b.beta, sp=np.exp(lsp_free), sp_full=np.exp(mm(outer.L, lsp_free)
-                                                                   + outer.lsp0[:outer.L.shape[0]]),
-        criterion=prob.criterion, gcv_ubre=float(b.score), scale=float(scale),
-        scale_estimated=not scale_known, reml_scale=float(b.phi) if prob.reml else np.nan,
-        edf=edf, edf1=edf1, edf2=edf2, Vp=Vb, Ve=Ve, Vc=Vc, deviance=deviance,
-        null_deviance=null_dev, aic=float(aic), fitted_values=b.mu, linear_predictors=b.eta,
-        working_weights=b.wf, outer_iterations=iters, converged=msg in ("full convergence",
-                                                                         "no smoothing parameters"),
-        convergence=msg, inner_iterations=b.iterations,
-        grad=np.zeros(0) if b.g is None else b.g,
-        hess=np.zeros((0, 0)) if hess is None else hess, trace=trace,
-        family=fam.family if extended else None,
-        family_label=fam.label() if extended else None, n_theta=nf)
-
-
-def _vb_corr(B, pen, L, lsp0, rho, Vr) -> np.ndarray | float:
-    """mgcv's ``Vb.corr``: the second-order correction of the covariance for smoothing
-    parameter uncertainty, from the derivatives of the Cholesky factor of
-    ``X'WX + S_lambda`` with respect to the free log smoothing parameters."""
-    from scipy.linalg import solve_triangular
-
-    if L.shape[1] == 0:
-        return 0.0
-    lam = np.exp(mm(L, rho) + lsp0)
-    H = B + pen.total(lam)
-    try:
-        R = cholesky(H)
-    except LinAlgError:
-        return 0.0
-    Ri = solve_triangular(R, np.eye(R.shape[0]))
-    D = []
-    for j in range(L.shape[1]):
-        dH = sum(L[i, j] * lam[i] * pen.embedded(i) for i in range(L.shape[0]) if L[i, j] != 0)
-        Mj = mm(Ri.T, dH, Ri)
-        Phi = np.triu(Mj)
-        Phi[np.diag_indices_from(Phi)] *= 0.5
-        D.append(-mm(Ri, Phi))
-    out = np.zeros_like(H)
-    for j in range(len(D)):
-        for k in range(len(D)):
-            out += Vr[j, k] * mm(D[j], D[k].T)
     return out
