@@ -14,6 +14,7 @@ from aurora.compile import ModelPlan, compile_plan
 from aurora.errors import (AuroraError, ConvergenceWarning, DataError, FamilyDomainError,
                            FormulaSyntaxError, SeparationWarning)
 from aurora.formula import parse
+from aurora.models.lmer import lmer
 from aurora.tools import compare, plot, summary
 
 __version__ = "0.1.0"
@@ -21,6 +22,7 @@ __version__ = "0.1.0"
 __all__ = [
     "glm",
     "gam",
+    "lmer",
     "load",
     "datasets",
     "parse",

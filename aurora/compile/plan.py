@@ -17,7 +17,7 @@ from aurora.compile.response import build_response
 from aurora.compile.spec import ModelSpec, evaluate_expression
 from aurora.compile.translate import NumericLevels, normalise_factor, r_column_name, to_python
 from aurora.errors import DataError, ModelSpecError
-from aurora.formula.ast import Formula, ParametricTerm
+from aurora.formula.ast import Formula, ParametricTerm, RandomEffect
 
 __all__ = ["ModelPlan", "compile_plan"]
 
@@ -63,6 +63,7 @@ class ModelPlan:
     penalties: tuple = ()
     factor_codes: tuple[np.ndarray, ...] = field(default=(), repr=False)
     X_predict: np.ndarray | None = field(default=None, repr=False)
+    random: Any = field(default=None, repr=False)
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -178,6 +179,7 @@ def compile_plan(
     smooths: bool = False,
     knots: Any = None,
     select: bool = False,
+    random: bool = False,
 ) -> ModelPlan:
     """Compile a formula against data into a :class:`ModelPlan`.
 
@@ -208,6 +210,10 @@ def compile_plan(
         Knots of smooth covariates (mgcv's ``knots = list(x = ...)``).
     select : bool
         mgcv's ``select = TRUE``: an extra penalty on each smooth's null space.
+    random : bool
+        Compile random-effect bars (``(1 + t | g)``) into
+        :class:`~aurora.compile.random_terms.RandomTerms` (``plan.random``; the spec then
+        describes the fixed part only); when False, a formula with bars is refused.
 
     Returns
     -------
@@ -234,7 +240,7 @@ def compile_plan(
         if expanded is not None:
             ast = dataclasses.replace(parse(expanded), text=ast.text)
     check_functions(ast)
-    if (ast.smooths and not smooths) or ast.random_effects:
+    if (ast.smooths and not smooths) or (ast.random_effects and not random):
         if ast.smooths and not ast.random_effects:
             raise ModelSpecError(
                 f"the formula has smooth terms ({', '.join(map(str, ast.smooths))}), which "
@@ -266,7 +272,8 @@ def compile_plan(
 
             refuse_infinite(f"{label} column {col!r}",
                             data[col].to_numpy(dtype=float, na_value=np.nan), data.index)
-    bare = {f for t in ast.parametric for f in t.factors}
+    slopes = tuple(p for r in ast.random_effects for p in r.terms)
+    bare = {f for t in ast.parametric + slopes for f in t.factors}
     logical = [v for v in variables if v not in bare]  # read only inside calls
     computed = _computed_missing(ast, data, variables, logical)
     if computed is not None:
@@ -314,7 +321,11 @@ def compile_plan(
         off = off + o_arr[keep]
 
     numeric = tuple(c for c in frame.columns if c not in levels)
-    spec = ModelSpec(ast, rhs, names, tuple(term_labels), tuple(term_cols), levels, numeric,
+    fixed_ast = ast  # the spec rebuilds the fixed part; bars are rebuilt by plan.random
+    if ast.random_effects:
+        fixed_ast = dataclasses.replace(ast, terms=tuple(t for t in ast.terms
+                                                         if not isinstance(t, RandomEffect)))
+    spec = ModelSpec(fixed_ast, rhs, names, tuple(term_labels), tuple(term_cols), levels, numeric,
                      offset_exprs, o_col, ast.intercept, fspec, offset_array=o_arr is not None,
                      dense_columns=dense_cols, coded_factors=coded_factors,
                      direct_columns=direct_cols,
@@ -328,7 +339,7 @@ def compile_plan(
 
         if coded_factors:  # smooth blocks are dense: keep the parametric part dense too
             return compile_plan(formula, full_data, family, weights, offset, na_action,
-                                "never", subset, smooths, knots, select)
+                                "never", subset, smooths, knots, select, random)
         Xs, penalties, smooth_specs = build_smooths(ast.smooths, frame, knots, len(names),
                                                     select=select, Xp=X)
         smooth_names = tuple(f"{b.label}.{j + 1}" for b in penalties
@@ -351,9 +362,14 @@ def compile_plan(
         raise DataError(f"non-finite values in model matrix column(s) {bad} "
                         "(e.g. log of a non-positive number)",
                         "transform the data so every term is finite")
+    random_terms = None
+    if ast.random_effects:
+        from aurora.compile.random_terms import build_random_terms
+
+        random_terms = build_random_terms(ast.random_effects, frame)
     return ModelPlan(spec, X, y, weights_total, off, resp.n_trials, info,
                      frame.index, resp.levels, penalties=penalties, factor_codes=codes,
-                     X_predict=X_predict)
+                     X_predict=X_predict, random=random_terms)
 
 
 def _layout(parametric, frame, levels, intercept, coded, direct, learn=None):
