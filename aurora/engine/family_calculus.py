@@ -140,18 +140,28 @@ class FamilyCalculus:
     def aic(self, y, mu, w, dev) -> float:
         return float(self.family.aic(y, mu, w, dev))
 
+    def _weight_sums(self, w) -> tuple[int, float]:
+        """Number of positive weights and the sum of their logs (kept for the last ``w``:
+        the outer loop asks for them at every evaluation)."""
+        cached = getattr(self, "_wsums", None)
+        if cached is not None and cached[0] is w:
+            return cached[1], cached[2]
+        pos = w > 0
+        nobs, slw = int(pos.sum()), float(np.log(w[pos]).sum())
+        self._wsums = (w, nobs, slw)
+        return nobs, slw
+
     def ls(self, y, w, scale: float) -> np.ndarray:
         """Saturated log-likelihood and its first two derivatives in ``scale``."""
         from scipy.special import digamma, gammaln, polygamma
 
+        if self.name in ("gaussian", "quasipoisson", "quasibinomial"):
+            nobs, slw = self._weight_sums(w)
+            c = 2 * np.pi if self.name == "gaussian" else 1.0
+            return np.array([-nobs * np.log(c * scale) / 2 + slw / 2,
+                             -nobs / (2 * scale), nobs / (2 * scale * scale)])
         pos = w > 0
         nobs = int(pos.sum())
-        if self.name == "gaussian":
-            return np.array([-nobs * np.log(2 * np.pi * scale) / 2 + np.log(w[pos]).sum() / 2,
-                             -nobs / (2 * scale), nobs / (2 * scale * scale)])
-        if self.name in ("quasipoisson", "quasibinomial"):
-            return np.array([-nobs * np.log(scale) / 2 + np.log(w[pos]).sum() / 2,
-                             -nobs / (2 * scale), nobs / (2 * scale * scale)])
         if self.name in ("poisson", "binomial"):
             return np.array([-self.family.aic(y, y, w) / 2, 0.0, 0.0])
         if self.name == "Gamma":

@@ -46,8 +46,11 @@ def post_process(outer: Any, b: InnerFit, theta: np.ndarray, hess: np.ndarray | 
     dict
         The fields of :class:`aurora.engine.smoothing.SmoothingFit`.
     """
+    from aurora.engine.reml import linear_predictor
+
     nf = outer.nf
     prob = outer.prob_at(outer.split(theta)[0])
+    b = linear_predictor(prob, b)
     pen, fam, design = prob.pen, prob.fam, prob.design
     y, w, off = prob.y, prob.w, prob.offset
     extended = getattr(fam, "extended", False)
