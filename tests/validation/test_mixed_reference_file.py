@@ -345,7 +345,8 @@ def test_glmer_nb_and_glmmtmb():
     # the same model: theta and the variance agree to a few digits (lme4's Laplace uses
     # expected-information weights with the non-canonical log link, glmmTMB the exact Hessian)
     assert tmb["sigma"] == pytest.approx(case["nb_theta"], rel=1e-2)
-    assert as_array(tmb["varcorr_sd"][0]["sd"])[0] == pytest.approx(case["varcorr"]["sdcor"][0], rel=1e-2)
+    tmb_sd = as_array(tmb["varcorr_sd"][0]["sd"])[0]
+    assert tmb_sd == pytest.approx(case["varcorr"]["sdcor"][0], rel=1e-2)
     np.testing.assert_allclose(as_array(tmb["fixef"]), as_array(case["fixef"]), rtol=2e-2)
     assert tmb["converged"]
 
@@ -378,10 +379,10 @@ def test_lme_fields(name):
     assert vc["rows"][-1] == "Residual"
     assert as_array(vc["stddev"])[-1] == pytest.approx(case["sigma"], rel=1e-14)
     np.testing.assert_allclose(as_array(vc["stddev"]) ** 2, as_array(vc["variance"]), rtol=1e-12)
-    for level, re in zip(case["random_struct"], case["ranef"]):
-        assert level["group"] == re["group"]
-        assert re["levels"] == mixed_dataset(name)["factors"][re["group"]]
-        assert as_matrix(re["values"]).shape == (len(re["levels"]), len(re["terms"]))
+    for level, eff in zip(case["random_struct"], case["ranef"]):
+        assert level["group"] == eff["group"]
+        assert eff["levels"] == mixed_dataset(name)["factors"][eff["group"]]
+        assert as_matrix(eff["values"]).shape == (len(eff["levels"]), len(eff["terms"]))
     for key in ("level0", "level1"):
         assert len(case["fitted"][key]) == n
         assert len(case["predict"][key]) == len(new)
@@ -391,20 +392,23 @@ def test_lme_fields(name):
         assert case["cor_struct"] is None and case["loglik"] is None
         assert case["pql_iterations"] >= 1
         assert case["family"] == "binomial" and case["link"] == "logit"
-        assert case["summary_text"].startswith("Linear mixed-effects model fit by maximum likelihood")
+        assert case["summary_text"].startswith(
+            "Linear mixed-effects model fit by maximum likelihood")
         fr = as_array(case["fitted_response"])
         assert np.all((fr > 0) & (fr < 1))
         return
     # lme: y = fitted (level 1) + response residuals on the CSV as read here
     y = frame[case["formula"].split("~")[0].strip()].to_numpy(dtype=float)
-    np.testing.assert_allclose(as_array(case["fitted"]["level1"]) + as_array(case["residuals"]["response"]),
-                               y, rtol=1e-12, atol=1e-12)
+    fitted = as_array(case["fitted"]["level1"])
+    np.testing.assert_allclose(fitted + as_array(case["residuals"]["response"]), y,
+                               rtol=1e-12, atol=1e-12)
     X = np.column_stack([np.ones(len(new))] + [new[nm] for nm in case["fixef_names"][1:]])
     np.testing.assert_allclose(X @ fixef, as_array(case["predict"]["level0"]), rtol=1e-12)
     assert case["method"] == "REML"
     assert case["reml_criterion"] == pytest.approx(-2 * case["loglik"], rel=1e-14)
     df = case["loglik_df"]
-    assert df == p + len(case["random_struct"]) + 1 + len(case["cor_struct"]["constrained"]["values"])
+    n_cor = len(case["cor_struct"]["constrained"]["values"])
+    assert df == p + len(case["random_struct"]) + 1 + n_cor
     assert case["aic"] == pytest.approx(-2 * case["loglik"] + 2 * df, rel=1e-12)
     assert case["bic"] == pytest.approx(-2 * case["loglik"] + np.log(n - p) * df, rel=1e-12)
     cs = case["cor_struct"]
