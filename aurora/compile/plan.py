@@ -366,7 +366,7 @@ def compile_plan(
     if ast.random_effects:
         from aurora.compile.random_terms import build_random_terms
 
-        random_terms = build_random_terms(ast.random_effects, frame)
+        random_terms = build_random_terms(ast.random_effects, frame, text=ast.text)
     return ModelPlan(spec, X, y, weights_total, off, resp.n_trials, info,
                      frame.index, resp.levels, penalties=penalties, factor_codes=codes,
                      X_predict=X_predict, random=random_terms)

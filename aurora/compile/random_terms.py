@@ -49,6 +49,9 @@ class ReTermSpec:
         Rebuilds the per-row matrix (None for an intercept-only term).
     label : str
         The bar as text (lme4's term name), e.g. ``"1 + t | g"``.
+    group : tuple of str
+        Grouping variables in lme4's order when it differs from the node's (nested
+        ``a/b`` gives lme4's ``b:a``).
     """
 
     bar: RandomEffect
@@ -57,6 +60,12 @@ class ReTermSpec:
     column_names: tuple[str, ...]
     formulaic_spec: Any = field(default=None, repr=False, compare=False)
     label: str = ""
+    group: tuple[str, ...] = ()
+
+    @property
+    def group_variables(self) -> tuple[str, ...]:
+        """The grouping variables in lme4's order (``("b", "a")`` for ``a/b``'s ``b:a``)."""
+        return self.group or self.bar.group
 
     @property
     def k(self) -> int:
@@ -76,7 +85,7 @@ class ReTermSpec:
 
     def codes(self, frame: pd.DataFrame) -> np.ndarray:
         """Level codes of new data: ``-1`` for levels not seen in the fit (or missing)."""
-        labels, _ = factor_labels(frame, self.bar.group)
+        labels, _ = factor_labels(frame, self.group_variables)
         lookup = {lv: i for i, lv in enumerate(self.levels)}
         return np.fromiter((lookup.get(v, -1) if v is not None else -1 for v in labels),
                            dtype=np.intp, count=len(labels))
@@ -225,10 +234,43 @@ class RandomTerms:
                               zip(self.terms, self.lambda_blocks(theta))], format="csc")
 
 
-def _deparse_group(group: tuple[str, ...]) -> str:
+def _deparse_group(group: tuple[str, ...], nested: bool = False) -> str:
+    """lme4's name of a grouping factor: ``a:b``; a nested one (from ``a/b/c``, reversed
+    already) as lme4's ``expandSlash`` builds it, ``c:(b:a)``."""
     from aurora.formula._print import format_name
 
-    return ":".join(format_name(g) for g in group)
+    names = [format_name(g) for g in group]
+    if not nested or len(names) < 3:
+        return ":".join(names)
+    s = f"{names[-2]}:{names[-1]}"
+    for x in reversed(names[:-2]):
+        s = f"{x}:({s})"
+    return s
+
+
+def _lme4_bars(bars: tuple[RandomEffect, ...], text: str) -> list[tuple[RandomEffect, tuple, bool]]:
+    """The bars in lme4's order, with lme4's grouping-factor order.
+
+    lme4 expands ``(x || a/b)`` to ``(1 | a/b) + (0 + x | a/b)`` and each ``(e | a/b)`` to
+    ``(e | b:a) + (e | a)``: the deepest interaction first, its factors reversed. The
+    nodes of one bar share its source span, which tells a nested bar (``/`` in its
+    grouping part) from ``(1 | a) + (1 | a:b)``.
+    """
+    spans: dict[tuple[int, int], list[RandomEffect]] = {}
+    for b in bars:
+        spans.setdefault((b.span.start, b.span.end), []).append(b)
+    out = []
+    for (start, end), nodes in spans.items():
+        src = text[start:end] if text and end > start else ""
+        nested = "/" in src.split("|")[-1]
+        if not nested or len(nodes) == 1:
+            out += [(n, n.group, False) for n in nodes]
+            continue
+        keys = list(dict.fromkeys((n.intercept, n.terms) for n in nodes))
+        for key in keys:
+            sub = [n for n in nodes if (n.intercept, n.terms) == key]
+            out += [(n, tuple(reversed(n.group)), True) for n in reversed(sub)]
+    return out
 
 
 def factor_labels(frame: pd.DataFrame, group: tuple[str, ...]) -> tuple[np.ndarray, tuple[str, ...]]:
@@ -344,7 +386,7 @@ def _label(bar: RandomEffect) -> str:
 
 
 def build_random_terms(bars: tuple[RandomEffect, ...], frame: pd.DataFrame,
-                       check: bool = True) -> RandomTerms:
+                       check: bool = True, text: str = "") -> RandomTerms:
     """Compile random-effect bars against the model frame (lme4's ``mkReTrms``).
 
     Parameters
@@ -357,6 +399,9 @@ def build_random_terms(bars: tuple[RandomEffect, ...], frame: pd.DataFrame,
         Apply lme4's ``checkNlevels`` and ``checkZdims`` (errors for a grouping factor
         with one level, as many levels as rows, or at least as many random effects as
         rows in a term).
+    text : str
+        The formula's text (the bars' spans index it): nested bars ``(1 | a/b)`` are then
+        laid out as lme4 lays them out (``b:a`` before ``a``).
 
     Returns
     -------
@@ -379,10 +424,12 @@ def build_random_terms(bars: tuple[RandomEffect, ...], frame: pd.DataFrame,
                              "add a term such as (1 | g), or fit the model with aurora.glm")
     n = len(frame)
     built = []
-    for bar in bars:
-        codes, levels = group_codes(frame, bar.group)
+    for bar, group, nested in _lme4_bars(bars, text):
+        codes, levels = group_codes(frame, group)
         X, names, fspec = _term_matrix(bar, frame)
-        spec = ReTermSpec(bar, _deparse_group(bar.group), levels, names, fspec, _label(bar))
+        name = _deparse_group(group, nested)
+        label = _label(bar).rsplit(" | ", 1)[0] + " | " + name
+        spec = ReTermSpec(bar, name, levels, names, fspec, label, group)
         built.append(ReTerm(spec, codes, X))
     nl = [t.nl for t in built]
     order = list(range(len(built)))

@@ -81,7 +81,8 @@ def _z_part(terms: Any, keep: list[int], b: np.ndarray, data: pd.DataFrame | Non
         if data is None:
             codes, X = t.codes, t.X
         else:
-            needed = list(t.spec.bar.group) + [v for p in t.spec.bar.terms for v in p.variables]
+            needed = list(t.spec.group_variables) + [v for p in t.spec.bar.terms
+                                                      for v in p.variables]
             missing = [v for v in dict.fromkeys(needed) if v not in data.columns]
             if missing:
                 raise UnknownVariableError(missing[0], [str(c) for c in data.columns])
@@ -90,7 +91,7 @@ def _z_part(terms: Any, keep: list[int], b: np.ndarray, data: pd.DataFrame | Non
             if new.any() and not allow_new:
                 from aurora.compile.random_terms import factor_labels
 
-                labels, _ = factor_labels(data, t.spec.bar.group)
+                labels, _ = factor_labels(data, t.spec.group_variables)
                 unseen = sorted({str(v) for v in labels[new]})
                 raise FactorLevelError(
                     f"new levels detected in newdata for grouping factor {t.spec.group_name!r}: "

@@ -224,4 +224,5 @@ def build_summary(m: Any):
     vc = vc_terms(m.terms, m.fit.theta, m.sigma)
     return MixedSummary(m.REML, tuple(lines), m.reml_criterion if m.REML else m._devcrit(False),
                         aictab, scaled, vc, m.sigma, m.nobs, dict(m.ngrps), coefs, corr,
-                        m.varcorr(), tuple(m.fit_messages), tuple(m.fit.messages))
+                        m.varcorr(), tuple(m.fit_messages), tuple(m.fit.messages),
+                        m.fit.optimizer)

@@ -82,7 +82,7 @@ def fit_lmer_plan(plan: Any, REML: bool = True, control: dict | None = None,
 
 def lmer(formula: str, data: Any, REML: bool = True, weights: Any = None,
          na_action: str = "omit", control: dict | None = None, subset: Any = None,
-         offset: Any = None) -> Any:
+         offset: Any = None, data_name: str = "data") -> Any:
     """Fit a linear mixed model by REML or maximum likelihood (R: ``lme4::lmer``).
 
     Random effects are written as lme4 writes them: ``(1 | g)``, ``(1 + t | g)``,
@@ -109,6 +109,9 @@ def lmer(formula: str, data: Any, REML: bool = True, weights: Any = None,
     subset : str or array-like of bool, optional
         Rows to use.
     offset : str or array-like, optional
+    data_name : str
+        What the summary's ``Data:`` line shows (R prints the expression given as
+        ``data``; an R user's ``lmer(..., data = dat)`` prints ``Data: dat``).
 
     Returns
     -------
@@ -157,7 +160,7 @@ def lmer(formula: str, data: Any, REML: bool = True, weights: Any = None,
     plan = compile_plan(ast if not isinstance(formula, str) else formula, data,
                         weights=weights, offset=offset, na_action=na_action,
                         factor_coding="never", subset=subset, random=True)
-    call = {"formula": formula, "data": "data",
+    call = {"formula": formula, "data": data_name,
             "weights": _label(weights, "weights"), "offset": _label(offset, "offset"),
             "subset": _label(subset, "subset")}
     return fit_lmer_plan(plan, REML=REML, control=control, call=call)

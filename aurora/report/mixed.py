@@ -220,12 +220,11 @@ class MixedSummary:
         out.append(self._fixed_block())
         if self.fit_messages:
             out.append("fit warnings:\n" + "\n".join(self.fit_messages) + "\n")
-        if self.optimizer_messages:
-            code = 0 if all("singular" in m for m in self.optimizer_messages) else 1
-            out.append(f"optimizer ({self.optimizer}) convergence code: {code} "
-                       f"{'(OK)' if code == 0 else ''}".rstrip(" ") + ("" if code else " ")
-                       + "\n" + "\n".join(self.optimizer_messages) + "\n\n")
-        return "".join(out).rstrip("\n")
+        text = "".join(out).rstrip("\n")
+        if self.optimizer_messages:  # lme4's .prt.warn: code 0 (the optimiser ended normally)
+            text += (f"\noptimizer ({self.optimizer}) convergence code: 0 (OK)\n"
+                     + "\n".join(self.optimizer_messages) + "\n")
+        return text
 
     def __repr__(self) -> str:
         return self.__str__()
