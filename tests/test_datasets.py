@@ -11,7 +11,7 @@ from aurora import datasets
 from aurora.errors import AuroraError, UnknownNameError
 
 EXPECTED = [
-    "InsectSprays", "PlantGrowth", "ToothGrowth", "airquality", "birthwt", "dobson",
+    "ChickWeight", "InsectSprays", "PlantGrowth", "ToothGrowth", "airquality", "birthwt", "dobson",
     "mtcars", "quine", "trees", "warpbreaks",
 ]
 # R's NA counts per column, where a dataset has any
@@ -65,6 +65,7 @@ def test_load_matches_metadata(name: str) -> None:
         ("dobson", "treatment", ["1", "2", "3"]),
         ("ToothGrowth", "supp", ["OJ", "VC"]),
         ("PlantGrowth", "group", ["ctrl", "trt1", "trt2"]),
+        ("ChickWeight", "Diet", ["1", "2", "3", "4"]),
     ],
 )
 def test_factor_levels_in_r_order(name: str, column: str, levels: list[str]) -> None:
@@ -97,6 +98,30 @@ def test_known_values() -> None:
     assert air.loc[0, ["Ozone", "Solar.R", "Wind", "Temp", "Month", "Day"]].tolist() == [
         41.0, 190.0, 7.4, 67, 5, 1]
     assert air["Ozone"].isna().sum() == 37 and air["Ozone"].sum() == 4887
+
+
+def test_chickweight_as_r_has_it() -> None:
+    """R's ChickWeight: 578 rows, 50 chicks, Chick's levels in R's order (by final weight
+    within diet) but unordered, so that it groups random effects and never gets
+    polynomial contrasts."""
+    chick = datasets.load("ChickWeight")
+    assert chick.shape == (578, 4)
+    assert list(chick.columns) == ["weight", "Time", "Chick", "Diet"]
+    assert chick["weight"].sum() == pytest.approx(70411)
+    assert sorted(chick["Time"].unique()) == [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 21]
+    levels = list(chick["Chick"].cat.categories)
+    assert len(levels) == 50 and not chick["Chick"].cat.ordered
+    assert levels[:5] == ["18", "16", "15", "13", "9"] and levels[-3:] == ["50", "42", "48"]
+    sizes = chick.groupby("Chick", observed=True).size()
+    assert sizes.value_counts().to_dict() == {12: 45, 2: 1, 7: 1, 8: 1, 10: 1, 11: 1}
+    assert sizes["18"] == 2
+    # each chick is on one diet: 20, 10, 10 and 10 chicks
+    diets = chick.groupby("Chick", observed=True)["Diet"].nunique()
+    assert (diets == 1).all()
+    per_diet = chick.drop_duplicates("Chick")["Diet"].value_counts().sort_index()
+    assert per_diet.tolist() == [20, 10, 10, 10]
+    assert chick.loc[0, ["weight", "Time"]].tolist() == [42.0, 0.0]
+    assert chick.loc[0, "Chick"] == "1" and chick.loc[0, "Diet"] == "1"
 
 
 def test_load_returns_fresh_copy() -> None:

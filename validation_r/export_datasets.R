@@ -7,6 +7,10 @@
 # names; mtcars' row names become the column `model`) and <name>.json with the
 # metadata that aurora.datasets.load() uses to rebuild factors in R's level order.
 # Missing values are written as NA (airquality); their integer columns load as float64.
+# ChickWeight is a plain data.frame here: nlme's groupedData attributes are dropped and
+# its grouping factor Chick, an ordered factor in R, becomes an unordered factor that
+# keeps R's level order (ordered by final weight within diet), so that lmer's ranef()
+# rows come out in R's order and Chick is never given polynomial contrasts.
 
 suppressPackageStartupMessages({
   library(jsonlite)
@@ -27,6 +31,13 @@ rownames(mtcars_df) <- NULL
 
 birthwt_df <- MASS::birthwt
 rownames(birthwt_df) <- NULL
+
+chick_df <- data.frame(
+  weight = ChickWeight$weight,
+  Time = ChickWeight$Time,
+  Chick = factor(as.character(ChickWeight$Chick), levels = levels(ChickWeight$Chick)),
+  Diet = ChickWeight$Diet
+)
 
 datasets <- list(
   mtcars = list(
@@ -124,6 +135,19 @@ datasets <- list(
       "Daily ozone (ppb), solar radiation `Solar.R`, wind (mph) and temperature (F)",
       "in New York, May to September 1973. `Ozone` and `Solar.R` have missing",
       "values (NA in R; NaN here, so those integer columns load as float64)."
+    )
+  ),
+  ChickWeight = list(
+    data = chick_df,
+    title = "Weight versus Age of Chicks on Different Diets",
+    source = "R package datasets, dataset ChickWeight (Crowder and Hand 1990)",
+    description = paste(
+      "Body weight (g) of 50 chicks measured every other day from birth (`Time`,",
+      "days 0 to 20, and day 21), on one of four protein diets; 578 rows, five",
+      "chicks with fewer than 12 measurements. `Chick` is an ordered factor in R",
+      "(levels ordered by final weight within diet); here an unordered factor with",
+      "R's level order, ready as a grouping factor: lmer(weight ~ Time + Diet +",
+      "(1 + Time | Chick))."
     )
   )
 )

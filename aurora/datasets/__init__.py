@@ -9,8 +9,8 @@ Examples
 --------
 >>> from aurora import datasets
 >>> datasets.list_datasets()  # doctest: +NORMALIZE_WHITESPACE
-['InsectSprays', 'PlantGrowth', 'ToothGrowth', 'airquality', 'birthwt', 'dobson',
- 'mtcars', 'quine', 'trees', 'warpbreaks']
+['ChickWeight', 'InsectSprays', 'PlantGrowth', 'ToothGrowth', 'airquality', 'birthwt',
+ 'dobson', 'mtcars', 'quine', 'trees', 'warpbreaks']
 >>> df = datasets.load("warpbreaks")
 >>> df.shape
 (54, 3)
