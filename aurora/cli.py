@@ -1,5 +1,8 @@
 """The ``aurora`` command: ``aurora demo`` and ``aurora fit FORMULA --data FILE.csv``.
 
+``aurora demo`` fits GLMs, GAMs and a linear mixed model to the datasets the package
+ships and prints each summary as R prints it.
+
 Errors in what the user gave (a data file that cannot be read, an unknown column,
 family or link, a formula that does not parse, and any other
 :class:`~aurora.errors.AuroraError`) print one line, ``aurora: error: ...``, to stderr and
@@ -32,6 +35,8 @@ _DEMOS = (
      "Ozone ~ s(Solar.R) + s(Wind) + s(Temp)", "airquality", "Gamma(link = \"log\")", {}),
     ("Additive model with a tensor product: tree volume by girth and height (trees)",
      "Volume ~ te(Girth, Height, k = 4)", "trees", "gaussian", {}),
+    ("Linear mixed model (lme4::lmer, REML): growth of 50 chicks on four diets (ChickWeight)",
+     "weight ~ Time + Diet + (1 + Time | Chick)", "ChickWeight", "gaussian", {}),
 )
 _EXIT_USAGE = 2  # argparse's status for bad arguments; ours for bad input
 _SNIFF_BYTES = 8192
@@ -55,8 +60,11 @@ def demo(out: TextIO | None = None) -> None:
         data = aurora.datasets.load(dataset)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            fit = aurora.gam if aurora.parse(formula).smooths else aurora.glm
-            m = fit(formula, data, family=family, **kw)
+            if aurora.parse(formula).random_effects:  # Gaussian: lme4 prints Data: <name>
+                m = aurora.lmer(formula, data, data_name=dataset, **kw)
+            else:
+                fit = aurora.gam if aurora.parse(formula).smooths else aurora.glm
+                m = fit(formula, data, family=family, **kw)
         print("=" * 78, file=out)
         print(title, file=out)
         print("=" * 78, file=out)
