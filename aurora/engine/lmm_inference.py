@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.linalg import cho_solve, solve_triangular
 
-from aurora.engine.lmm import LMMProblem, PLSFactor, z_times
+from aurora.engine.lmm import LMMProblem, PLSFactor, block_diag_bsr, z_times
 
 __all__ = ["vcov_beta", "cond_var", "fitted_values"]
 
@@ -65,17 +65,15 @@ def cond_var(pr: LMMProblem, f: PLSFactor, sigma: float) -> list[np.ndarray]:
     >>> round(float(cond_var(pr, factorize(pr, np.array([1.0])), 1.0)[0][0, 0, 0]), 6)
     0.333333
     """
-    terms = pr.terms
+    terms = pr.eterms
     first = terms.terms[0]
-    nl1, k1 = first.nl, first.k
+    k1 = first.k
     # (L L')^{-1} blocks of the first term: L11^{-T} L11^{-1} + G'G
     V1 = np.matmul(np.swapaxes(f.L11inv, 1, 2), f.L11inv)
     q2 = pr.q2
-    out_u: list[np.ndarray] = []
+    out_u: list[np.ndarray] = [V1]
     if q2:
-        from aurora.engine.lmm import _block_diag_bsr
-
-        L21L11inv = (f.L21 @ _block_diag_bsr(f.L11inv)).tocsc()
+        L21L11inv = (f.L21 @ block_diag_bsr(f.L11inv)).tocsc()
         step = max(1, _CHUNK // max(q2, 1) // k1) * k1
         for c0 in range(0, first.q, step):
             c1 = min(first.q, c0 + step)
@@ -86,16 +84,31 @@ def cond_var(pr: LMMProblem, f: PLSFactor, sigma: float) -> list[np.ndarray]:
         L22inv = solve_triangular(f.L22.T, np.eye(q2), trans="T", lower=False,
                                   check_finite=False)
         c = 0
-        rest = []
         for t in terms.terms[1:]:
             blk = L22inv[:, c:c + t.q].reshape(q2, t.nl, t.k)
-            rest.append(np.einsum("ila,ilb->lab", blk, blk))
+            out_u.append(np.einsum("ila,ilb->lab", blk, blk))
             c += t.q
-        out_u = [V1] + rest
-    else:
-        out_u = [V1]
     s2 = sigma ** 2
-    return [s2 * np.einsum("ab,lbc,dc->lad", T, V, T) for T, V in zip(f.blocks, out_u)]
+    eng = [s2 * np.einsum("ab,lbc,dc->lad", T, V, T) for T, V in zip(f.eblocks, out_u)]
+    return _lme4_order(pr, eng)
+
+
+def _lme4_order(pr: LMMProblem, per_engine_term: list[np.ndarray]) -> list[np.ndarray]:
+    """Per-term arrays from the engine's order back to lme4's; a dense term factored as
+    one level of ``r`` columns gives its ``r`` variances as ``(r, 1, 1)``."""
+    if pr.u_perm is None:
+        return per_engine_term
+    ets, ts = pr.eterms.terms, pr.terms.terms
+    out: list[np.ndarray] = [None] * len(ts)  # type: ignore[list-item]
+    used = set()
+    for et, V in zip(ets, per_engine_term):
+        i = next(j for j, t in enumerate(ts) if j not in used and
+                 (t is et or (t.dense and t.Zd is et.X)))
+        used.add(i)
+        if ts[i].dense and V.shape[0] == 1 and V.shape[1] > 1:
+            V = np.diagonal(V[0]).reshape(-1, 1, 1).copy()
+        out[i] = V
+    return out
 
 
 def fitted_values(pr: LMMProblem, f: PLSFactor, offset: np.ndarray | None = None) -> np.ndarray:
