@@ -27,13 +27,22 @@ OUTPUTS = {
     "gam_factor_by.py": ["gam_factor_by.csv", "gam_factor_by.png"],
     "gam_poisson.py": ["gam_poisson.csv", "gam_poisson.png"],
     "gam_negative_binomial.py": ["gam_negative_binomial.csv", "gam_negative_binomial.png"],
+    "mixed_longitudinal.py": ["mixed_longitudinal.png"],
 }
 
-# the lines an R-style summary must contain: summary.glm's, or summary.gam's for GAMs
+# the lines an R-style summary must contain: summary.glm's, summary.gam's for GAMs,
+# lme4's summary.merMod for mixed models
 SUMMARY_MARKERS = {
     "glm": ("Coefficients:", "Number of Fisher Scoring iterations"),
     "gam": ("Parametric coefficients:", "Approximate significance of smooth terms:"),
+    "mixed": ("Random effects:", "Number of obs:", "Fixed effects:"),
 }
+
+
+def _kind(script: str) -> str:
+    """Which summary a script prints, from its name's prefix (gam_, mixed_, else glm)."""
+    prefix = script.split("_", 1)[0]
+    return prefix if prefix in SUMMARY_MARKERS else "glm"
 
 
 class Run:
@@ -76,7 +85,7 @@ def test_every_example_is_listed():
 def test_example_runs(script, run_example):
     r = run_example(script)
     assert r.returncode == 0, f"{script} failed:\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}"
-    for marker in SUMMARY_MARKERS["gam" if script.startswith("gam_") else "glm"]:
+    for marker in SUMMARY_MARKERS[_kind(script)]:
         assert marker in r.stdout, f"{script} printed no {marker!r}"
     for name in OUTPUTS[script]:
         path = r.out / name
