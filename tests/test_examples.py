@@ -28,6 +28,8 @@ OUTPUTS = {
     "gam_poisson.py": ["gam_poisson.csv", "gam_poisson.png"],
     "gam_negative_binomial.py": ["gam_negative_binomial.csv", "gam_negative_binomial.png"],
     "mixed_longitudinal.py": ["mixed_longitudinal.png"],
+    "mixed_nested_crossed.py": ["mixed_nested.csv", "mixed_crossed.csv",
+                                "mixed_nested_crossed.png"],
 }
 
 # the lines an R-style summary must contain: summary.glm's, summary.gam's for GAMs,
