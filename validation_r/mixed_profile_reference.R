@@ -14,7 +14,8 @@
 #   confint         confint(m, method = "profile") (level 0.95, oldNames = TRUE)
 #   confint_90      confint(pr, level = 0.90) of the same profile pr <- profile(m)
 #   profile         per parameter: the profiled parameter's values and .zeta, as
-#                   as.data.frame(pr) holds them (sorted by the parameter)
+#                   as.data.frame(pr) holds them (sorted by the parameter), and the
+#                   backward spline (attr(pr, "backward")) at the zeta values `zeta_grid`
 #   subset          (some cases) confint(m, parm = <names>, method = "profile")
 #
 # Doubles have 17 significant digits; NA / NaN / Inf are null. Tables are
@@ -68,11 +69,16 @@ read_dataset <- function(file) {
   dat
 }
 
+zeta_grid <- sort(c(-3, -2.5, -1, -0.5, -0.1, 0, 0.1, 0.5, 1, 2.5, 3,
+                    qnorm(c(0.025, 0.975))))
 profile_points <- function(pr) {
   df <- as.data.frame(pr)
+  bak <- attr(pr, "backward")
   lapply(levels(df$.par), function(p) {
     rows <- df[df$.par == p, ]
-    list(name = p, par = num(rows[[p]]), zeta = num(rows$.zeta))
+    back <- if (inherits(bak[[p]], "error")) rep(NA_real_, length(zeta_grid))
+            else predict(bak[[p]], zeta_grid)$y
+    list(name = p, par = num(rows[[p]]), zeta = num(rows$.zeta), backward = num(back))
   })
 }
 
@@ -122,6 +128,7 @@ result <- list(
                               jsonlite = "jsonlite"),
                             function(p) as.character(packageVersion(p))),
   source = "validation_r/mixed_reference.json",
+  zeta_grid = num(zeta_grid),
   cases = cases
 )
 writeLines(toJSON(result, auto_unbox = TRUE, null = "null", na = "null",

@@ -1,0 +1,251 @@
+"""The deviance functions lme4's profiles minimise, built on the engine's PLS factor.
+
+* :func:`sdcor_from_theta` / :func:`theta_from_sdcor`: lme4's ``Cv_to_Sv`` / ``Sv_to_Cv``,
+  between ``theta`` (relative Cholesky factors) and the standard-deviation/correlation
+  scale with ``sigma`` last (``.sig01, ..., .sigma``).
+* :func:`sdcor_deviance`: lme4's ``devfun2`` for an LMM, the ML deviance as a function of
+  the SDs, correlations and ``sigma`` with the fixed effects profiled out,
+  ``ldL2 - ldW + pwrss / sigma^2 + n log(2 pi sigma^2)`` (Bates et al. 2015, JSS 67(1),
+  eq. 34 before ``sigma`` is profiled out).
+* :func:`drop_fixed`: the problem with fixed effect ``j`` held at a value (lme4 drops its
+  column and moves ``X[:, j] * value`` into the offset), derived from the fitted problem
+  without recomputing the random-effects cross-products.
+* :func:`bobyqa`: lme4's ``nloptwrap`` (NLopt's BOBYQA, ``xtol_abs = ftol_abs = 1e-8``).
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable
+
+import numpy as np
+from scipy.linalg.lapack import dpstrf
+
+from aurora.compile.random_terms import theta_layout
+from aurora.engine.lmm import LMMProblem, factorize
+
+__all__ = ["sdcor_from_theta", "theta_from_sdcor", "sdcor_deviance", "drop_fixed", "bobyqa"]
+
+_LOG2PI = float(np.log(2 * np.pi))
+
+
+def sdcor_from_theta(theta: np.ndarray, terms: Any, sigma: float) -> np.ndarray:
+    """lme4's ``Cv_to_Sv(theta, n, s = sigma)``: per term the lower triangle (column-major)
+    of the SD/correlation matrix of ``sigma^2 T T'``, then ``sigma``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from aurora.formula import parse
+    >>> from aurora.compile.random_terms import build_random_terms
+    >>> df = pd.DataFrame({"t": np.arange(9.), "g": list("aaabbbccc")})
+    >>> rt = build_random_terms(parse("y ~ (1 + t | g)").random_effects, df)
+    >>> sdcor_from_theta(np.array([1.0, 1.0, 1.0]), rt, 2.0).round(6).tolist()
+    [2.0, 0.707107, 2.828427, 2.0]
+    """
+    out = []
+    for T in terms.lambda_blocks(np.asarray(theta, dtype=float)):
+        V = T @ T.T * sigma ** 2
+        sd = np.sqrt(np.diag(V))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            R = V / np.outer(sd, sd)
+        R[np.diag_indices_from(R)] = sd
+        R[np.isnan(R)] = 0.0  # cov2sdcor: NA (a zero SD) becomes 0
+        r, c = theta_layout(T.shape[0])
+        out.append(R[r, c])
+    out.append([sigma])
+    return np.concatenate(out)
+
+
+def theta_from_sdcor(pars: np.ndarray, terms: Any) -> np.ndarray:
+    """lme4's ``Sv_to_Cv(pars, n, s = pars[-1])``: back to ``theta`` (lme4's
+    ``safe_chol`` of ``cov / sigma^2``).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from aurora.formula import parse
+    >>> from aurora.compile.random_terms import build_random_terms
+    >>> df = pd.DataFrame({"t": np.arange(9.), "g": list("aaabbbccc")})
+    >>> rt = build_random_terms(parse("y ~ (1 + t | g)").random_effects, df)
+    >>> theta_from_sdcor(np.array([2.0, 0.5 ** 0.5, 8 ** 0.5, 2.0]), rt).round(12).tolist()
+    [1.0, 1.0, 1.0]
+    """
+    pars = np.asarray(pars, dtype=float)
+    sigma = pars[-1]
+    out = []
+    off = 0
+    for t in terms.terms:
+        k = t.k
+        r, c = theta_layout(k)
+        S = np.zeros((k, k))
+        S[r, c] = pars[off:off + r.size]
+        S[c, r] = S[r, c]
+        off += r.size
+        sd = np.diag(S).copy()
+        np.fill_diagonal(S, 1.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            V = S * np.outer(sd, sd) / sigma ** 2
+        L = _safe_chol(V).T
+        out.append(L[r, c])
+    return np.concatenate(out)
+
+
+def _safe_chol(m: np.ndarray) -> np.ndarray:
+    """lme4's ``safe_chol``: the upper Cholesky factor, pivoted when ``chol`` fails."""
+    if np.any(np.isnan(m)) or np.all(m == 0):
+        return m
+    if m.shape[0] == 1:
+        return np.sqrt(m)
+    if np.all(m[~np.eye(m.shape[0], dtype=bool)] == 0):
+        return np.diag(np.sqrt(np.diag(m)))
+    try:
+        return np.linalg.cholesky(m).T
+    except np.linalg.LinAlgError:
+        pass
+    # R's chol(pivot = TRUE): LAPACK dpstrf, lower triangle zeroed, columns unpivoted
+    U, piv, _, _ = dpstrf(m.copy(), lower=0)
+    U = np.triu(U)
+    return U[:, np.argsort(piv - 1)]
+
+
+def sdcor_deviance(pr: LMMProblem, pars: np.ndarray) -> tuple[float, Any]:
+    """lme4's ``devfun2``: ML deviance at SDs/correlations/``sigma`` ``pars``, the fixed
+    effects at their conditional optimum. Returns the deviance and the PLS factor.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from aurora.formula import parse
+    >>> from aurora.compile.random_terms import build_random_terms
+    >>> from aurora.engine.lmm import lmm_problem, pls_deviance
+    >>> rt = build_random_terms(parse("y ~ (1 | g)").random_effects,
+    ...                         pd.DataFrame({"g": np.repeat(list("abcd"), 3)}))
+    >>> pr = lmm_problem(np.ones((12, 1)), np.arange(12.0) ** 1.5, rt)
+    >>> f = factorize(pr, np.array([0.5]))
+    >>> s = np.sqrt(f.pwrss / 12)   # the optimal sigma: devfun2 = the profiled deviance
+    >>> d, _ = sdcor_deviance(pr, np.array([0.5 * s, s]))
+    >>> bool(np.isclose(d, pls_deviance(pr, f, REML=False), rtol=1e-12))
+    True
+    """
+    sigma = float(pars[-1])
+    f = factorize(pr, theta_from_sdcor(pars, pr.terms))
+    s2 = sigma * sigma
+    return f.ldL2 - pr.ldW + f.pwrss / s2 + pr.n * (_LOG2PI + np.log(s2)), f
+
+
+def drop_fixed(pr: LMMProblem, j: int) -> Callable[[float], LMMProblem]:
+    """The problem with fixed effect ``j`` fixed: ``value -> LMMProblem`` without column
+    ``j`` and with ``X[:, j] * value`` in the offset (lme4's ``.modelMatrixDrop`` and
+    ``setOffset`` in ``profile.merMod``).
+
+    The random-effects cross-products (``S1``, ``B21``, ``M22``, the pair pattern) do not
+    depend on ``X`` or ``y``; only ``Z'W[X y]`` and ``[X y]'W[X y]`` are rebuilt, from
+    the response shifted (as :func:`~aurora.engine.lmm.lmm_problem` does) by its weighted
+    least-squares fit on the remaining columns.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from aurora.formula import parse
+    >>> from aurora.compile.random_terms import build_random_terms
+    >>> from aurora.engine.lmm import lmm_problem, pls_deviance
+    >>> rng = np.random.default_rng(1)
+    >>> rt = build_random_terms(parse("y ~ (1 | g)").random_effects,
+    ...                         pd.DataFrame({"g": np.repeat(list("abcd"), 3)}))
+    >>> X = np.column_stack([np.ones(12), rng.normal(size=12)])
+    >>> y = rng.normal(size=12)
+    >>> at = drop_fixed(lmm_problem(X, y, rt), 1)(0.3)
+    >>> direct = lmm_problem(X[:, :1], y - 0.3 * X[:, 1], rt)
+    >>> th = np.array([0.7])
+    >>> a = pls_deviance(at, factorize(at, th), False)
+    >>> bool(np.isclose(a, pls_deviance(direct, factorize(direct, th), False), rtol=1e-12))
+    True
+    """
+    X, w = pr.X, pr.w
+    keep = np.delete(np.arange(pr.p), j)
+    Xk = X[:, keep]
+    y0 = pr.y + X @ pr.beta0  # the response minus the offset
+    xj = X[:, j]
+    sw = np.sqrt(w)
+    if keep.size:
+        Q = np.linalg.lstsq(Xk * sw[:, None], np.column_stack([y0, xj]) * sw[:, None],
+                            rcond=None)[0]
+        b_y, b_x = Q[:, 0], Q[:, 1]
+    else:
+        b_y = b_x = np.zeros(0)
+    ry = y0 - Xk @ b_y  # residuals of y0 and of X[:, j] on the other columns
+    rx = xj - Xk @ b_x
+    Zt = pr.terms.Z().T.tocsr()
+    cols = np.r_[keep, pr.p]
+    ZtWX = pr.ZtWXy[:, keep]
+    XWX = pr.XyWXy[np.ix_(keep, keep)]
+    WXk = Xk * w[:, None]
+
+    def at(value: float) -> LMMProblem:
+        y = ry - value * rx
+        wy = w * y
+        ZtWXy = np.column_stack([ZtWX, Zt @ wy])
+        XyWXy = np.empty((cols.size, cols.size))
+        XyWXy[:-1, :-1] = XWX
+        XyWXy[:-1, -1] = XyWXy[-1, :-1] = WXk.T @ y
+        XyWXy[-1, -1] = y @ wy
+        return dataclasses.replace(pr, X=Xk, y=y, ZtWXy=ZtWXy, XyWXy=XyWXy,
+                                   beta0=b_y - value * b_x)
+
+    return at
+
+
+def bobyqa(fun: Callable[[np.ndarray], float], x0: np.ndarray, lower: np.ndarray,
+           upper: np.ndarray, xtol_abs: float = 1e-8, ftol_abs: float = 1e-8,
+           maxeval: int = 100_000) -> tuple[np.ndarray, float]:
+    """Minimise ``fun`` within bounds as lme4's ``nloptwrap`` does (NLopt's BOBYQA, its
+    default initial step); SciPy's bounded Powell when NLopt is missing.
+
+    Returns the best point and value seen (NLopt's ``optimum``). Non-finite values count as
+    ``1e300``.
+
+    Examples
+    --------
+    >>> x, f = bobyqa(lambda x: float((x[0] - 2) ** 2 + 1), np.array([1.0]),
+    ...               np.array([0.0]), np.array([np.inf]))
+    >>> round(float(x[0]), 6), round(f, 10)
+    (2.0, 1.0)
+    """
+    best: list = [np.inf, None]
+
+    def f(x: np.ndarray) -> float:
+        try:
+            v = float(fun(np.asarray(x, dtype=float)))
+        except (np.linalg.LinAlgError, ValueError, FloatingPointError):
+            v = np.inf
+        if not np.isfinite(v):
+            v = 1e300
+        if v < best[0]:
+            best[0], best[1] = v, np.array(x, dtype=float)
+        return v
+
+    x0 = np.asarray(x0, dtype=float)
+    try:
+        import nlopt
+    except ImportError:  # pragma: no cover - nlopt is a dependency
+        from scipy.optimize import minimize
+
+        bounds = [(lo if np.isfinite(lo) else None, hi if np.isfinite(hi) else None)
+                  for lo, hi in zip(lower, upper)]
+        minimize(f, x0, method="Powell", bounds=bounds, options={"xtol": xtol_abs,
+                                                                  "ftol": 1e-12})
+        return best[1], best[0]
+    opt = nlopt.opt(nlopt.LN_BOBYQA, x0.size)
+    opt.set_lower_bounds(np.asarray(lower, dtype=float))
+    opt.set_upper_bounds(np.asarray(upper, dtype=float))
+    opt.set_xtol_abs(xtol_abs)
+    opt.set_ftol_abs(ftol_abs)
+    opt.set_maxeval(int(maxeval))
+    opt.set_min_objective(lambda x, grad: f(x))
+    try:
+        opt.optimize(x0)
+    except (nlopt.RoundoffLimited, RuntimeError, ValueError):
+        pass  # keep the best point seen
+    if best[1] is None:
+        raise ValueError("the optimiser evaluated nothing")
+    return best[1], best[0]
