@@ -14,6 +14,7 @@ from aurora.compile import ModelPlan, compile_plan
 from aurora.errors import (AuroraError, ConvergenceWarning, DataError, FamilyDomainError,
                            FormulaSyntaxError, SeparationWarning)
 from aurora.formula import parse
+from aurora.models.glmer import glmer, glmer_nb
 from aurora.models.lmer import lmer
 from aurora.tools import compare, plot, summary
 
@@ -23,6 +24,8 @@ __all__ = [
     "glm",
     "gam",
     "lmer",
+    "glmer",
+    "glmer_nb",
     "load",
     "datasets",
     "parse",

@@ -50,12 +50,12 @@ def select_terms(terms: Any, re_form: Any) -> list[int]:
 def predict_mixed(m: Any, newdata: Any, re_form: Any, allow_new_levels: bool) -> pd.Series:
     """See :meth:`aurora.models.mixed_result.MixedResult.predict`."""
     keep = select_terms(m.terms, re_form)
+    beta = m.fixef.to_numpy(dtype=float)
     if newdata is None:
         if len(keep) == len(m.terms.terms):
-            return m.fitted.rename("predict")
-        f = m.fit.factor
-        b = f.b(m.terms)
-        eta = m.problem.X @ f.beta + m.plan.offset + _z_part(m.terms, keep, b, None, None)
+            eta = getattr(m, "_eta", None)  # a GLMM's linear predictor
+            return m.fitted.rename("predict") if eta is None else m._rows(eta, "predict")
+        eta = m.problem.X @ beta + m.plan.offset + _z_part(m.terms, keep, m._b(), None, None)
         return m._rows(eta, "predict")
     from aurora.compile.frame import as_frame
 
@@ -63,10 +63,9 @@ def predict_mixed(m: Any, newdata: Any, re_form: Any, allow_new_levels: bool) ->
     spec = m.plan.spec
     X = spec.model_matrix(data)
     cols = [list(spec.column_names).index(c) for c in m.column_names]
-    eta = X[:, cols] @ m.fit.factor.beta + spec.offset(data)
+    eta = X[:, cols] @ beta + spec.offset(data)
     if keep:
-        b = m.fit.factor.b(m.terms)
-        eta = eta + _z_part(m.terms, keep, b, data, allow_new_levels)
+        eta = eta + _z_part(m.terms, keep, m._b(), data, allow_new_levels)
     return pd.Series(eta, index=data.index, name="predict")
 
 

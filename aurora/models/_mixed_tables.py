@@ -9,7 +9,7 @@ import pandas as pd
 from scipy import stats
 
 __all__ = ["make_unique", "theta_names", "vc_terms", "varcorr_frame", "ranef_frames",
-           "ranef_long", "anova_table", "build_summary", "lme4_formula"]
+           "ranef_long", "anova_table", "build_summary", "build_glmer_summary", "lme4_formula"]
 
 
 def make_unique(names: Sequence[str]) -> list[str]:
@@ -69,8 +69,10 @@ def vc_terms(terms: Any, theta: np.ndarray, sigma: float) -> list[dict]:
     return out
 
 
-def varcorr_frame(terms: Any, theta: np.ndarray, sigma: float) -> pd.DataFrame:
-    """R's ``as.data.frame(VarCorr(m))``.
+def varcorr_frame(terms: Any, theta: np.ndarray, sigma: float,
+                  residual: bool = True) -> pd.DataFrame:
+    """R's ``as.data.frame(VarCorr(m))`` (no ``Residual`` row for a GLMM without a scale:
+    ``residual=False``).
 
     Examples
     --------
@@ -90,7 +92,8 @@ def varcorr_frame(terms: Any, theta: np.ndarray, sigma: float) -> pd.DataFrame:
         for i in range(len(nm)):
             for j in range(i + 1, len(nm)):
                 rows.append((t["group"], nm[i], nm[j], cov[i, j], corr[i, j]))
-    rows.append(("Residual", np.nan, np.nan, sigma ** 2, sigma))
+    if residual:
+        rows.append(("Residual", np.nan, np.nan, sigma ** 2, sigma))
     return pd.DataFrame(rows, columns=["grp", "var1", "var2", "vcov", "sdcor"])
 
 
@@ -226,3 +229,42 @@ def build_summary(m: Any):
                         aictab, scaled, vc, m.sigma, m.nobs, dict(m.ngrps), coefs, corr,
                         m.varcorr(), tuple(m.fit_messages), tuple(m.fit.messages),
                         m.fit.optimizer)
+
+
+def build_glmer_summary(m: Any):
+    """The :class:`~aurora.report.mixed.MixedSummary` of a GLMM (lme4's
+    ``summary.merMod`` of a ``glmerMod``: z values and their p-values, no residual row
+    for families without a scale)."""
+    from aurora.report.mixed import MixedSummary, glmm_title
+
+    base = build_summary_lines(m)
+    aictab = {"AIC": m.aic, "BIC": m.bic, "logLik": m.loglik, "deviance": -2 * m.loglik,
+              "df.resid": float(m.df_resid)}
+    vcov = m._vcov
+    se = np.sqrt(np.diag(vcov))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = vcov / np.outer(se, se)
+        z = m.fixef.to_numpy() / se
+    coefs = pd.DataFrame({"Estimate": m.fixef.to_numpy(), "Std. Error": se,
+                          f"{'t' if m._use_scale else 'z'} value": z,
+                          "Pr(>|z|)": 2 * stats.norm.sf(np.abs(z))},
+                         index=list(m.column_names))
+    scaled = m.residuals("pearson", scaled=True).dropna().to_numpy()
+    vc = vc_terms(m.terms, m.fit.theta, m.sigma)
+    opt_msgs = tuple(m.fit.messages) + tuple(m.fit.warnings)
+    return MixedSummary(False, base, m.fit.deviance, aictab, scaled, vc, m.sigma, m.nobs,
+                        dict(m.ngrps), coefs, corr, m.varcorr(), tuple(m.fit_messages),
+                        opt_msgs, m.fit.optimizer, title=glmm_title(m.nAGQ),
+                        family=(m.family, m.link), use_scale=m._use_scale,
+                        optimizer_code=int(m.fit.optimizer_code))
+
+
+def build_summary_lines(m: Any) -> tuple:
+    """The call lines (``Formula:``, ``Data:``, ``Weights:``...) of a summary."""
+    call = m.call
+    lines = [("Formula:", lme4_formula(str(call.get("formula", ""))))]
+    for key, label in (("data", "   Data:"), ("weights", "Weights:"), ("offset", " Offset:"),
+                       ("subset", " Subset:")):
+        if call.get(key):
+            lines.append((label, str(call[key])))
+    return tuple(lines)

@@ -209,13 +209,16 @@ class MixedResult:
         when several terms share the factor), lme4's ``postVar``, and
         ``attrs["condsd"]`` a DataFrame of conditional standard deviations.
         """
-        b = self.fit.factor.b(self.terms)
-        return ranef_frames(self.terms, b, self._cond_var if cond_var else None)
+        return ranef_frames(self.terms, self._b(), self._cond_var if cond_var else None)
 
     def ranef_table(self) -> pd.DataFrame:
         """lme4's ``as.data.frame(ranef(m, condVar = TRUE))``: ``grpvar``, ``term``,
         ``grp``, ``condval``, ``condsd``."""
-        return ranef_long(self.terms, self.fit.factor.b(self.terms), self._cond_var)
+        return ranef_long(self.terms, self._b(), self._cond_var)
+
+    def _b(self) -> np.ndarray:
+        """lme4's ``getME(m, "b")``: the conditional modes on the original scale."""
+        return self.fit.factor.b(self.terms)
 
     def varcorr(self) -> pd.DataFrame:
         """R's ``as.data.frame(VarCorr(m))``: ``grp``, ``var1``, ``var2``, ``vcov``,

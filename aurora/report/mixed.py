@@ -19,9 +19,11 @@ import numpy as np
 import pandas as pd
 
 from aurora.report._abbreviate import abbreviate
-from aurora.report.rformat import coef_table_strings, format_real, print_matrix, zapsmall
+from aurora.report.rformat import SIGNIF_LEGEND, coef_table_strings, format_real, print_matrix, \
+    zapsmall
 
-__all__ = ["MixedSummary", "cat_fill", "format_vc", "print_left", "method_title"]
+__all__ = ["MixedSummary", "cat_fill", "format_vc", "print_left", "method_title", "glmm_title",
+           "print_title"]
 
 WIDTH = 80
 
@@ -36,6 +38,45 @@ def method_title(REML: bool) -> str:
     """
     how = "REML" if REML else "maximum likelihood "
     return f"Linear mixed model fit by {how} ['lmerMod']"
+
+
+def glmm_title(nAGQ: int) -> str:
+    """lme4's ``methTitle`` of a GLMM.
+
+    Examples
+    --------
+    >>> glmm_title(1)
+    'Generalized linear mixed model fit by maximum likelihood (Laplace Approximation)'
+    """
+    how = ("(Laplace Approximation)" if nAGQ == 1 else
+           f"(Adaptive Gauss-Hermite Quadrature, nAGQ = {nAGQ})")
+    return f"Generalized linear mixed model fit by maximum likelihood {how}"
+
+
+def print_title(title: str, cls: str, width: int = WIDTH) -> str:
+    """lme4's ``.prt.methTit``: ``title ['cls']``, or when too wide, the title
+    ``strwrap``ped (indent 2) and ``cat(..., " [", cls, "]", sep = "", fill = TRUE)``.
+
+    Examples
+    --------
+    >>> print(print_title(glmm_title(1), "glmerMod"), end="")
+    Generalized linear mixed model fit by maximum likelihood (Laplace
+      Approximation) [glmerMod]
+    """
+    import textwrap
+
+    if len(title) + 5 + len(cls) <= width:
+        return f"{title} ['{cls}']\n"
+    items = textwrap.wrap(title, width - 3, subsequent_indent="  ",
+                          break_on_hyphens=False) + [" [", cls, "]"]
+    out, line = [], 0
+    for it in items:
+        if line and line + len(it) > width:
+            out.append("\n")
+            line = 0
+        out.append(it)
+        line += len(it)
+    return "".join(out) + "\n"
 
 
 def cat_fill(items: Sequence[str], width: int = WIDTH) -> str:
@@ -162,6 +203,10 @@ class MixedSummary:
     optimizer_messages: tuple[str, ...] = ()
     optimizer: str = "L-BFGS-B"
     digits: int = 4
+    title: str | None = None
+    family: tuple | None = None
+    use_scale: bool = True
+    optimizer_code: int = 0
 
     @property
     def residuals(self) -> pd.Series:
@@ -169,7 +214,12 @@ class MixedSummary:
         return pd.Series(q, index=["Min", "1Q", "Median", "3Q", "Max"])
 
     def _header(self) -> list[str]:
-        out = [method_title(self.REML) + "\n"]
+        if self.title is not None:
+            out = [print_title(self.title, "glmerMod")]
+        else:
+            out = [method_title(self.REML) + "\n"]
+        if self.family is not None:
+            out.append(cat_fill([" Family:", self.family[0], f" ( {self.family[1]} )"]))
         for label, text in self.call_lines:
             out.append(cat_fill([label] + text.split("\n")))
         out.append("\n")
@@ -196,9 +246,18 @@ class MixedSummary:
         if cf.shape[0] == 0:
             return ""
         est, se, tv = (cf.iloc[:, j].to_numpy(dtype=float) for j in range(3))
-        cells, _ = coef_table_strings(est, se, tv, np.full(len(est), np.nan), self.digits)
-        cells = [c[:3] for c in cells]
-        out = "\nFixed effects:\n" + print_matrix(list(cf.index), list(cf.columns), cells) + "\n"
+        if cf.shape[1] > 3:  # a GLMM: p-values and significance stars
+            cells, stars = coef_table_strings(est, se, tv, cf.iloc[:, 3].to_numpy(dtype=float),
+                                              self.digits)
+            cols = list(cf.columns) + ([""] if stars else [])
+            out = "\nFixed effects:\n" + print_matrix(list(cf.index), cols, cells) + "\n"
+            if stars:
+                out += "---\n" + SIGNIF_LEGEND + "\n"
+        else:
+            cells, _ = coef_table_strings(est, se, tv, np.full(len(est), np.nan), self.digits)
+            cells = [c[:3] for c in cells]
+            out = ("\nFixed effects:\n" + print_matrix(list(cf.index), list(cf.columns), cells)
+                   + "\n")
         p = len(est)
         if 1 < p <= 12:
             rn = [str(i) for i in cf.index]
@@ -214,7 +273,8 @@ class MixedSummary:
     def __str__(self) -> str:
         out = self._header()
         out.append(self._residual_block())
-        out.append("Random effects:\n" + format_vc(self.vc, self.sigma, self.digits) + "\n")
+        sig = self.sigma if self.use_scale else None
+        out.append("Random effects:\n" + format_vc(self.vc, sig, self.digits) + "\n")
         grps = "; ".join(f"{k}, {v}" for k, v in self.ngrps.items())
         out.append(cat_fill([f"Number of obs: {self.nobs}, groups: ", grps]))
         out.append(self._fixed_block())
@@ -222,7 +282,9 @@ class MixedSummary:
             out.append("fit warnings:\n" + "\n".join(self.fit_messages) + "\n")
         text = "".join(out).rstrip("\n")
         if self.optimizer_messages:  # lme4's .prt.warn: code 0 (the optimiser ended normally)
-            text += (f"\noptimizer ({self.optimizer}) convergence code: 0 (OK)\n"
+            code = self.optimizer_code
+            text += (f"\noptimizer ({self.optimizer}) convergence code: {code} "
+                     f"{'(OK)' if code == 0 else ''}\n"
                      + "\n".join(self.optimizer_messages) + "\n")
         return text
 
@@ -236,7 +298,10 @@ class MixedSummary:
 def _summary_html(s: MixedSummary) -> str:
     """An HTML rendering of the summary: the header lines and the tables."""
     esc = html.escape
-    parts = [f"<div class='aurora-mixed'><p><b>{esc(method_title(s.REML))}</b><br>"]
+    title = s.title if s.title is not None else method_title(s.REML)
+    parts = [f"<div class='aurora-mixed'><p><b>{esc(title)}</b><br>"]
+    if s.family is not None:
+        parts.append(f"Family: {esc(s.family[0])} ( {esc(s.family[1])} )<br>")
     for label, text in s.call_lines:
         parts.append(f"{esc(label.strip())} <code>{esc(' '.join(text.split()))}</code><br>")
     if s.REML:
