@@ -1,0 +1,455 @@
+"""nlme's linear mixed model with a residual correlation structure within groups.
+
+The model (Pinheiro & Bates 2000, ch. 2 and 5) is
+
+    y = X beta + Z b + e,   b ~ N(0, sigma^2 Lambda Lambda'),
+    e_i ~ N(0, sigma^2 W_i^(-1/2) R_i(rho) W_i^(-1/2))  within correlation group i,
+
+with ``W`` fixed variance weights (nlme's ``varFixed``; glmmPQL's working weights) and
+``R_i`` an AR(1) or compound-symmetry correlation matrix
+(:mod:`aurora.engine.lme_corr`). Each correlation group lies within one level of every
+random-effect grouping factor, so whitening a group by ``L_i^(-1) W_i^(1/2)``
+(``R_i = L_i L_i'``) keeps the random-effect design factor-coded: a term's rows in the group
+become ``L_i^(-1) W_i^(1/2) X_term`` at the same level. The whitened model has independent
+unit-variance errors and is the penalised least-squares problem of
+:mod:`aurora.engine.lmm`; beta and sigma are profiled out and
+
+    -2 log L = lme4's criterion (REML or ML) on the whitened data
+               + 2 sum_i log|L_i| - sum log w,
+
+the last two terms being the Jacobian of the whitening (nlme's ``logDet`` of the
+``corStruct`` and ``varWeights``). The REML criterion is nlme's restricted likelihood (the
+same as lme4's). The criterion is minimised over lme4's ``theta`` (relative covariance
+factors; nlme's ``pdLogChol`` is another parametrisation of the same matrices, so the
+optimum is the same) and nlme's unconstrained correlation parameter, by NLopt's BOBYQA
+with tight tolerances.
+
+Matrix-level entry point for other engines (GAMMs)::
+
+    fit_lme_corr(X, y, Z_blocks, groups, correlation, REML=True, weights=None, time=None)
+
+``Z_blocks``: a :class:`~aurora.compile.random_terms.RandomTerms`, or a list of
+:class:`ZBlock` (level codes, per-row matrix and covariance structure ``"unstructured"``,
+``"diagonal"`` or ``"identity"``; a dense smooth block is one level holding all rows);
+``groups``: the correlation group of each row; ``correlation``: ``"ar1"``, ``"cs"`` or
+None. It returns an :class:`~aurora.engine.lme_fit.LMEFit` (``beta``, ``b``, ``sigma``,
+``rho``, ``vcov``, ``loglik``...).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from typing import Any, Sequence
+
+import numpy as np
+from scipy.linalg import cholesky, solve_triangular
+
+from aurora.engine.lme_corr import CorrStructure, corr_structure
+
+__all__ = ["ZBlock", "ParamMap", "LMEProblem", "LMEState", "lme_problem", "evaluate",
+           "lme_criterion", "fit_lme_corr", "blocks_as_terms"]
+
+_LOG2PI = float(np.log(2 * np.pi))
+
+
+@dataclass(frozen=True)
+class ZBlock:
+    """One random-effect block for :func:`fit_lme_corr`.
+
+    Attributes
+    ----------
+    codes : ndarray of int, shape (n,)
+        Level of each row (``0 .. nl - 1``); all zeros for a block with one level (a
+        smooth's random part).
+    X : ndarray, shape (n, k)
+        Per-row matrix: row ``r`` of ``Z`` holds ``X[r]`` in the columns of level
+        ``codes[r]``.
+    covariance : {"unstructured", "diagonal", "identity"}
+        Structure of the ``k x k`` covariance of a level's effects.
+    name : str
+    """
+
+    codes: np.ndarray
+    X: np.ndarray
+    covariance: str = "unstructured"
+    name: str = "g"
+
+
+@dataclass(frozen=True)
+class ParamMap:
+    """Free covariance parameters to lme4's ``theta``: ``theta = T @ free``.
+
+    Attributes
+    ----------
+    T : ndarray, shape (ntheta, nfree)
+    lower : ndarray, shape (nfree,)
+    start : ndarray, shape (nfree,)
+    """
+
+    T: np.ndarray
+    lower: np.ndarray
+    start: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return int(self.T.shape[1])
+
+    def theta(self, free: np.ndarray) -> np.ndarray:
+        return self.T @ np.asarray(free, dtype=float)
+
+    def free(self, theta: np.ndarray) -> np.ndarray:
+        return np.linalg.lstsq(self.T, np.asarray(theta, dtype=float), rcond=None)[0]
+
+
+def _param_map(terms: Any, structures: Sequence[str] | None) -> ParamMap:
+    from aurora.compile.random_terms import theta_layout
+
+    if terms is None:
+        z = np.zeros((0, 0))
+        return ParamMap(z, np.zeros(0), np.zeros(0))
+    cols, lower, start = [], [], []
+    ntheta = int(terms.theta_offsets[-1])
+    off = 0
+    for i, t in enumerate(terms.terms):
+        kind = "unstructured" if structures is None else structures[i]
+        r, c = theta_layout(t.k)
+        diag = np.flatnonzero(r == c)
+        if kind == "unstructured":
+            groups = [[j] for j in range(r.size)]
+        elif kind == "diagonal":
+            groups = [[j] for j in diag]
+        elif kind == "identity":
+            groups = [list(diag)]
+        else:
+            raise ValueError(f"unknown covariance structure {kind!r}; use 'unstructured', "
+                             "'diagonal' or 'identity'")
+        for g in groups:
+            col = np.zeros(ntheta)
+            col[off + np.asarray(g)] = 1.0
+            cols.append(col)
+            on_diag = bool(r[g[0]] == c[g[0]])
+            lower.append(0.0 if on_diag else -np.inf)
+            start.append(1.0 if on_diag else 0.0)
+        off += r.size
+    return ParamMap(np.column_stack(cols) if cols else np.zeros((ntheta, 0)),
+                    np.array(lower), np.array(start))
+
+
+@dataclass(frozen=True)
+class LMEProblem:
+    """Frozen data of an nlme-style linear mixed model.
+
+    Attributes
+    ----------
+    X : ndarray, shape (n, p)
+    y : ndarray, shape (n,)
+        Response minus the offset.
+    terms : RandomTerms or None
+        Random-effect terms (factor-coded), None for a model with correlated errors only.
+    corr : CorrStructure or None
+    w : ndarray, shape (n,)
+        Variance weights (``Var(e_r) = sigma^2 / w_r``).
+    pmap : ParamMap
+        Free covariance parameters to ``theta``.
+    """
+
+    X: np.ndarray = field(repr=False)
+    y: np.ndarray = field(repr=False)
+    terms: Any = field(repr=False)
+    corr: CorrStructure | None = field(repr=False)
+    w: np.ndarray = field(repr=False)
+    pmap: ParamMap = field(repr=False)
+
+    @property
+    def n(self) -> int:
+        return int(self.X.shape[0])
+
+    @property
+    def p(self) -> int:
+        return int(self.X.shape[1])
+
+    @property
+    def n_cov(self) -> int:
+        return self.pmap.n
+
+    @property
+    def n_corr(self) -> int:
+        return 0 if self.corr is None else self.corr.n_par
+
+    @property
+    def lower(self) -> np.ndarray:
+        return np.r_[self.pmap.lower, np.full(self.n_corr, -np.inf)]
+
+    @property
+    def start(self) -> np.ndarray:
+        return np.r_[self.pmap.start, [self.corr.start] if self.corr is not None else []]
+
+    @cached_property
+    def stacked(self) -> np.ndarray:
+        """``W^(1/2) [X, y, X_term1, X_term2, ...]``: every column the whitening touches."""
+        parts = [self.X, self.y[:, None]]
+        if self.terms is not None:
+            parts += [t.X for t in self.terms.terms]
+        return np.sqrt(self.w)[:, None] * np.column_stack(parts)
+
+    @cached_property
+    def ldW(self) -> float:
+        return float(np.sum(np.log(self.w)))
+
+
+def lme_problem(X: np.ndarray, y: np.ndarray, terms: Any = None,
+                corr: CorrStructure | None = None, weights: np.ndarray | None = None,
+                offset: np.ndarray | None = None,
+                structures: Sequence[str] | None = None) -> LMEProblem:
+    """Collect the data of a model (no work on it yet).
+
+    Parameters
+    ----------
+    X : ndarray, shape (n, p)
+    y : ndarray, shape (n,)
+    terms : RandomTerms, optional
+    corr : CorrStructure, optional
+    weights : ndarray, shape (n,), optional
+        Variance weights (positive).
+    offset : ndarray, shape (n,), optional
+    structures : sequence of str, optional
+        Covariance structure of each term (default: unstructured, as lme4 and nlme's
+        ``pdLogChol``).
+
+    Returns
+    -------
+    LMEProblem
+    """
+    X = np.asarray(X, dtype=float)
+    n = X.shape[0]
+    y = np.asarray(y, dtype=float) - (0.0 if offset is None else np.asarray(offset, float))
+    w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
+    if np.any(~np.isfinite(w)) or np.any(w <= 0):
+        raise ValueError("variance weights must be positive and finite")
+    return LMEProblem(X, y, terms, corr, w, _param_map(terms, structures))
+
+
+@dataclass(frozen=True)
+class _GLSFactor:
+    """The profiled least-squares pieces of a model with no random effects."""
+
+    beta: np.ndarray
+    RX: np.ndarray
+    ldRX2: float
+    pwrss: float
+    theta: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    u: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    ldL2: float = 0.0
+
+
+def _gls_factor(A: np.ndarray, p: int) -> _GLSFactor:
+    M = A[:, :p + 1].T @ A[:, :p + 1]
+    if p == 0:
+        return _GLSFactor(np.zeros(0), np.zeros((0, 0)), 0.0, float(M[0, 0]))
+    RX = cholesky(M[:p, :p], lower=True, check_finite=False)
+    cb = solve_triangular(RX, M[:p, p], lower=True, check_finite=False)
+    beta = solve_triangular(RX.T, cb, lower=False, check_finite=False)
+    # pwrss from the residuals (no cancellation)
+    r = A[:, p] - A[:, :p] @ beta
+    return _GLSFactor(beta, RX, 2.0 * float(np.sum(np.log(np.diag(RX)))), float(r @ r))
+
+
+@dataclass(frozen=True)
+class LMEState:
+    """One evaluation of the model at ``(theta, correlation parameter)``.
+
+    Attributes
+    ----------
+    params : ndarray
+        Free covariance parameters, then the unconstrained correlation parameter.
+    theta : ndarray
+        lme4's ``theta``.
+    corr_par : float or None
+    pr : LMMProblem or None
+        The whitened problem (None without random effects).
+    factor : PLSFactor
+        Its factor (``beta``, ``u``, ``RX``, ``pwrss``, ``ldL2``, ``ldRX2``).
+    half_logdet : float
+        ``sum_i log|L_i|``.
+    """
+
+    params: np.ndarray
+    theta: np.ndarray
+    corr_par: float | None
+    pr: Any = field(repr=False)
+    factor: Any = field(repr=False)
+    half_logdet: float = 0.0
+
+
+def evaluate(problem: LMEProblem, params: np.ndarray) -> LMEState:
+    """Whiten the data at the correlation parameter and factor the PLS system at theta.
+
+    Parameters
+    ----------
+    problem : LMEProblem
+    params : ndarray
+        Free covariance parameters followed by the unconstrained correlation parameter.
+
+    Returns
+    -------
+    LMEState
+    """
+    from aurora.compile.random_terms import RandomTerms, ReTerm
+    from aurora.engine.lmm import factorize, lmm_problem
+
+    params = np.array(params, dtype=float)  # a copy: optimisers reuse their buffers
+    nc = problem.n_cov
+    theta = problem.pmap.theta(params[:nc])
+    A = problem.stacked
+    corr_par = None
+    half = 0.0
+    if problem.corr is not None:
+        corr_par = float(params[nc])
+        A, half = problem.corr.whiten(A, corr_par)
+    p = problem.p
+    if problem.terms is None:
+        return LMEState(params, theta, corr_par, None, _gls_factor(A, p), half)
+    c = p + 1
+    white = []
+    for t in problem.terms.terms:
+        white.append(ReTerm(t.spec, t.codes, A[:, c:c + t.k]))
+        c += t.k
+    rt = RandomTerms(tuple(white), problem.terms.formula_order)
+    pr = lmm_problem(A[:, :p], A[:, p], rt)
+    return LMEState(params, theta, corr_par, pr, factorize(pr, theta), half)
+
+
+def lme_criterion(problem: LMEProblem, state: LMEState, REML: bool) -> float:
+    """``-2 log L`` (ML) or ``-2 log L_R`` (REML), nlme's, beta and sigma profiled out.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from aurora.engine.lme_corr import corr_structure
+    >>> g = np.repeat([0, 1, 2], 4)
+    >>> y = np.array([1., 2, 2, 3, 0, 1, 1, 0, 2, 2, 3, 4])
+    >>> cs = corr_structure("cs", g)
+    >>> pr = lme_problem(np.ones((12, 1)), y, corr=cs)
+    >>> round(lme_criterion(pr, evaluate(pr, np.array([cs.start])), REML=False), 4)  # rho = 0
+    37.6928
+    >>> rss = np.sum((y - y.mean()) ** 2)  # ordinary least squares' -2 log L
+    >>> round(float(12 * (1 + np.log(2 * np.pi * rss / 12))), 4)
+    37.6928
+    """
+    f = state.factor
+    n, p = problem.n, problem.p
+    jac = 2.0 * state.half_logdet - problem.ldW
+    if REML:
+        nmp = n - p
+        return float(f.ldL2 + f.ldRX2 + nmp * (1.0 + _LOG2PI + np.log(f.pwrss / nmp)) + jac)
+    return float(f.ldL2 + n * (1.0 + _LOG2PI + np.log(f.pwrss / n)) + jac)
+
+
+def blocks_as_terms(blocks: Sequence[ZBlock]) -> tuple[Any, list[str], list[int]]:
+    """Random-effect blocks as factor-coded terms, the one with most levels first.
+
+    Returns the terms, each term's covariance structure, and the position of each term in
+    ``blocks``.
+    """
+    from aurora.compile.random_terms import RandomTerms, ReTerm, ReTermSpec
+
+    built = []
+    for i, b in enumerate(blocks):
+        codes = np.asarray(b.codes, dtype=np.intp)
+        Xb = np.asarray(b.X, dtype=float)
+        Xb = Xb[:, None] if Xb.ndim == 1 else Xb
+        nl = int(codes.max()) + 1 if codes.size else 0
+        spec = ReTermSpec(None, b.name, tuple(str(j) for j in range(nl)),
+                          tuple(f"X{j}" for j in range(Xb.shape[1])), None, b.name)
+        built.append((ReTerm(spec, codes, np.ascontiguousarray(Xb)), b.covariance, i))
+    built.sort(key=lambda e: -e[0].nl)
+    terms = RandomTerms(tuple(e[0] for e in built), tuple(e[2] for e in built))
+    return terms, [e[1] for e in built], [e[2] for e in built]
+
+
+def check_nested(groups: np.ndarray, codes: np.ndarray) -> bool:
+    """Whether every correlation group lies within one level of ``codes``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_nested(np.array([0, 0, 1, 1]), np.array([3, 3, 3, 5]))
+    False
+    """
+    g = np.asarray(groups, dtype=np.int64)
+    c = np.asarray(codes, dtype=np.int64)
+    pairs = np.unique(g * (int(c.max()) + 1 if c.size else 1) + c)
+    return pairs.size == np.unique(g).size
+
+
+def fit_lme_corr(X: np.ndarray, y: np.ndarray, Z_blocks: Any, groups: np.ndarray | None,
+                 correlation: str | None, REML: bool = True, weights: np.ndarray | None = None,
+                 time: np.ndarray | None = None, offset: np.ndarray | None = None,
+                 control: dict | None = None) -> Any:
+    """Fit a linear mixed model with within-group correlated errors, from arrays.
+
+    Parameters
+    ----------
+    X : ndarray, shape (n, p)
+        Fixed-effects model matrix.
+    y : ndarray, shape (n,)
+    Z_blocks : RandomTerms or sequence of ZBlock or None
+        Random-effect blocks (each correlation group must lie within one level of each).
+    groups : ndarray, shape (n,), optional
+        Correlation group of each row (any labels); None: one group.
+    correlation : {"ar1", "cs"} or None
+    REML : bool
+    weights : ndarray, shape (n,), optional
+        Variance weights: ``Var(e_r) = sigma^2 / w_r``.
+    time : ndarray, shape (n,), optional
+        Integer AR(1) times (default: position within the group).
+    offset : ndarray, optional
+    control : dict, optional
+        See :data:`aurora.engine.lme_fit.LME_CONTROL`.
+
+    Returns
+    -------
+    LMEFit
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(3)
+    >>> g = np.repeat(np.arange(30), 6)
+    >>> t = np.tile(np.arange(6), 30)
+    >>> e = np.zeros(180)
+    >>> for j in range(6):
+    ...     e[j::6] = (0.6 * e[j - 1::6] if j else 0) + rng.normal(size=30)
+    >>> y = 1 + 0.3 * t + rng.normal(size=30)[g] + e
+    >>> X = np.column_stack([np.ones(180), t])
+    >>> fit = fit_lme_corr(X, y, [ZBlock(g, np.ones(180))], g, "ar1", time=t)
+    >>> fit.converged, round(fit.rho, 2)
+    (True, 0.63)
+    """
+    from aurora.engine.lme_fit import fit_lme
+
+    X = np.asarray(X, dtype=float)
+    n = X.shape[0]
+    order = None
+    structures = None
+    terms = None
+    if Z_blocks is not None and not (isinstance(Z_blocks, (list, tuple)) and not Z_blocks):
+        if hasattr(Z_blocks, "terms"):
+            terms = Z_blocks
+        else:
+            terms, structures, order = blocks_as_terms(list(Z_blocks))
+    corr = None
+    if correlation is not None:
+        gl = np.zeros(n, dtype=np.intp) if groups is None else np.unique(
+            np.asarray(groups), return_inverse=True)[1].ravel()
+        corr = corr_structure(correlation, gl, time)
+        if terms is not None:
+            for t in terms.terms:
+                if not check_nested(gl, t.codes):
+                    raise ValueError("each correlation group must lie within one level of "
+                                     "every random-effect block")
+    pr = lme_problem(X, y, terms, corr, weights, offset, structures)
+    fit = fit_lme(pr, REML=REML, control=control)
+    if order is not None:
+        fit = replace(fit, block_order=tuple(order))
+    return fit
