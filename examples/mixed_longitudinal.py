@@ -34,8 +34,9 @@ Usage::
     python examples/mixed_longitudinal.py [OUTPUT_DIR]
 
 ``mixed_longitudinal.png`` (observed growth per chick with each chick's fitted line and
-the population line of its diet) goes to ``OUTPUT_DIR``, else to ``$AURORA_EXAMPLES_OUT``,
-else to a new temporary directory (never the repository).
+the population line of its diet) and ``mixed_longitudinal_caterpillar.png`` (each chick's
+conditional modes with 95% intervals) go to ``OUTPUT_DIR``, else to
+``$AURORA_EXAMPLES_OUT``, else to a new temporary directory (never the repository).
 """
 from __future__ import annotations
 
@@ -52,6 +53,7 @@ import pandas as pd  # noqa: E402
 
 import aurora  # noqa: E402
 from aurora.errors import FactorLevelError  # noqa: E402
+from aurora.plot.mixed import plot_ranef  # noqa: E402
 
 
 def output_dir() -> str:
@@ -141,7 +143,11 @@ def main() -> None:
 
     path = os.path.join(out, "mixed_longitudinal.png")
     spaghetti(d, m, path)
-    print(f"\nGrowth curves saved to {path}")
+    # Caterpillar plot: each chick's conditional modes with mode +- 1.96 conditional SD,
+    # chicks sorted by their intercept (lattice's dotplot(ranef(m, condVar = TRUE))).
+    cat_path = os.path.join(out, "mixed_longitudinal_caterpillar.png")
+    plot_ranef(m, kind="caterpillar", path=cat_path)
+    print(f"\nGrowth curves saved to {path}, conditional modes to {cat_path}")
 
 
 if __name__ == "__main__":

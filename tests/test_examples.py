@@ -27,7 +27,9 @@ OUTPUTS = {
     "gam_factor_by.py": ["gam_factor_by.csv", "gam_factor_by.png"],
     "gam_poisson.py": ["gam_poisson.csv", "gam_poisson.png"],
     "gam_negative_binomial.py": ["gam_negative_binomial.csv", "gam_negative_binomial.png"],
-    "mixed_longitudinal.py": ["mixed_longitudinal.png"],
+    "mixed_longitudinal.py": ["mixed_longitudinal.png", "mixed_longitudinal_caterpillar.png"],
+    "mixed_binomial.py": ["mixed_binomial.csv", "mixed_binomial.png",
+                          "mixed_binomial_caterpillar.png"],
     "mixed_nested_crossed.py": ["mixed_nested.csv", "mixed_crossed.csv",
                                 "mixed_nested_crossed.png"],
 }
