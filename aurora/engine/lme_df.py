@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from aurora.engine.lme import check_nested
+from aurora.engine.lme_blocks import check_nested
 
 __all__ = ["NlmeLevel", "nlme_levels", "fixed_df"]
 

@@ -166,7 +166,7 @@ def _level_formulas(levels: list, terms: Any, text: str) -> tuple[str, ...]:
 
 def _corr_groups(spec: CorrelationSpec, sub: pd.DataFrame, levels: list, terms: Any) -> np.ndarray:
     from aurora.compile.random_terms import group_codes
-    from aurora.engine.lme import check_nested
+    from aurora.engine.lme_blocks import check_nested
 
     inner = levels[-1].codes
     if spec.groups is None:
@@ -186,7 +186,15 @@ def _corr_groups(spec: CorrelationSpec, sub: pd.DataFrame, levels: list, terms: 
         "e.g. cs(site/g) with (1 | site)")
 
 
-def _ar1_time(spec: CorrelationSpec, sub: pd.DataFrame) -> np.ndarray | None:
+def _ar1_time(spec: CorrelationSpec, sub: pd.DataFrame, groups: np.ndarray) -> np.ndarray | None:
+    """The AR(1) times, checked as nlme's ``Initialize.corAR1`` would read them.
+
+    nlme keeps ``corAR1`` (lags by position) when the times go up by exactly 1 from row
+    to row within every group, whatever their values; otherwise it switches to
+    ``corARMA``, which truncates the times to integers (``as.integer``) without a word.
+    Here non-integer times are refused unless they go up by exactly 1 (then the row
+    positions are used, as nlme does).
+    """
     if spec.time is None:
         return None
     col = sub[spec.time]
@@ -194,13 +202,17 @@ def _ar1_time(spec: CorrelationSpec, sub: pd.DataFrame) -> np.ndarray | None:
         raise DataError(f"the AR(1) time variable {spec.time!r} is not numeric",
                         "give integer times (1, 2, 3, ...) for ar1(time | g)")
     t = col.to_numpy(dtype=float)
-    if np.any(t != np.round(t)):
-        bad = t[t != np.round(t)][:3].tolist()
-        raise DataError(
-            f"the AR(1) time variable {spec.time!r} has non-integer values (e.g. {bad}); "
-            "nlme's corAR1/corARMA truncate them to integers (as.integer) without a word",
-            "round or rescale the times to integers, or use the row order with ar1(1 | g)")
-    return t
+    if np.all(t == np.round(t)):
+        return t
+    order = np.argsort(groups, kind="stable")
+    same = groups[order][1:] == groups[order][:-1]
+    if np.all(np.diff(t[order])[same] == 1):
+        return None
+    bad = t[t != np.round(t)][:3].tolist()
+    raise DataError(
+        f"the AR(1) time variable {spec.time!r} has non-integer values (e.g. {bad}); "
+        "nlme's corARMA would truncate them to integers (as.integer) without a word",
+        "round or rescale the times to integers, or use the row order with ar1(1 | g)")
 
 
 def prepare_lme(formula: str, data: Any, correlation: str | None = None, weights: Any = None,
@@ -249,7 +261,7 @@ def prepare_lme(formula: str, data: Any, correlation: str | None = None, weights
     if spec is not None:
         gcodes = _corr_groups(spec, sub, levels, terms)
         try:
-            corr = corr_structure(spec.kind, gcodes, _ar1_time(spec, sub))
+            corr = corr_structure(spec.kind, gcodes, _ar1_time(spec, sub, gcodes))
         except ValueError as exc:
             raise DataError(
                 f"covariate must have unique values within groups for \"corAR1\" objects: "
