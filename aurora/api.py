@@ -1,4 +1,5 @@
-"""Formula front doors: ``aurora.glm`` (and, in later versions, gam, bam, lmer...)."""
+"""Formula front doors: ``aurora.glm``, ``aurora.gam`` and ``aurora.gamm`` (its home is
+:mod:`aurora.models.gamm_formula`)."""
 from __future__ import annotations
 
 import dataclasses
@@ -11,10 +12,11 @@ from aurora.backends import get_backend
 from aurora.compile.plan import ModelPlan, compile_plan
 from aurora.engine.glm import fit_glm_arrays
 from aurora.engine.pirls import IRLSControl
+from aurora.models.gamm_formula import gamm
 from aurora.models.glm import GLMResult
 from aurora.report.call import call_builder, deparse_call  # noqa: F401  (deparse_call: old home)
 
-__all__ = ["glm", "gam"]
+__all__ = ["glm", "gam", "gamm"]
 
 
 def _rename_plan(plan: ModelPlan, rename: dict[str, str]) -> ModelPlan:
@@ -201,7 +203,11 @@ def gam(
 
     Smooth terms (``s()``, ``te()``, ``ti()``, ``t2()``) are built as mgcv builds them
     (bases, identifiability constraints, penalty scaling) and their smoothing parameters
-    chosen by ``method`` with mgcv's Newton iteration (Wood 2011).
+    chosen by ``method`` with mgcv's Newton iteration (Wood 2011). Independent random
+    effects written as lme4 writes them become mgcv's ``bs = "re"`` smooths: ``(1 | g)`` is
+    ``s(g, bs = "re")``, ``(0 + x | g)`` is ``s(x, g, bs = "re")``, ``(x || g)`` both;
+    correlated terms such as ``(1 + x | g)`` are refused (fit them with :func:`gamm` or
+    ``aurora.lmer``).
 
     Parameters
     ----------
@@ -249,6 +255,7 @@ def gam(
     if method not in _GAM_METHODS:
         raise DataError(f"unknown method {method!r}", f"use one of {', '.join(_GAM_METHODS)}")
     fam = get_family(family, link=link)
+    formula = _bars_as_re(formula, data)
     plan = compile_plan(formula, data, fam, weights=weights, offset=offset,
                         na_action=na_action, factor_coding="never", subset=subset,
                         smooths=True, knots=knots, select=select)
@@ -291,6 +298,20 @@ def gam(
         cols = [c for c in dict.fromkeys(plan.spec.formula.variables) if c in frame.columns]
         result.model_frame = frame.loc[plan.row_index, cols]
     return result
+
+
+def _bars_as_re(formula: Any, data: Any) -> Any:
+    """``(1 | g)`` and friends as mgcv's ``s(g, bs = "re")`` smooths (see
+    :mod:`aurora.compile.bars_to_smooths`); the formula unchanged when it has no bars."""
+    from aurora.formula import parse
+
+    ast = parse(formula) if isinstance(formula, str) else formula
+    if not ast.random_effects:
+        return formula
+    from aurora.compile.bars_to_smooths import bars_as_smooths
+    from aurora.compile.frame import as_frame
+
+    return bars_as_smooths(ast, as_frame(data))
 
 
 def _shared_sp_map(blocks: tuple) -> np.ndarray | None:

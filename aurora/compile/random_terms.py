@@ -22,6 +22,7 @@ from aurora.errors import DataError, ModelSpecError
 from aurora.formula.ast import RandomEffect
 
 __all__ = ["ReTermSpec", "ReTerm", "DenseReTerm", "RandomTerms", "build_random_terms",
+           "combine_terms", "lme4_term_order",
            "factor_labels", "group_codes", "theta_layout", "term_theta_layout", "COVARIANCES"]
 
 
@@ -134,12 +135,52 @@ def build_random_terms(bars: tuple[RandomEffect, ...], frame: pd.DataFrame,
         label = _label(bar).rsplit(" | ", 1)[0] + " | " + name
         spec = ReTermSpec(bar, name, levels, names, fspec, label, group)
         built.append(ReTerm(spec, codes, X))
-    nl = [t.nl for t in built]
-    order = list(range(len(built)))
+    order = lme4_term_order([t.nl for t in built])
+    rt = RandomTerms(tuple(built[i] for i in order), tuple(order))
+    if check:
+        _check_levels(rt, n)
+    return rt
+
+
+def lme4_term_order(nl: list[int]) -> list[int]:
+    """lme4's ``reorder.terms``: formula order, unless some term has more levels than the
+    one before it; then ``rev(order(nl))`` (decreasing levels, ties reversed).
+
+    Examples
+    --------
+    >>> lme4_term_order([8, 8, 20]), lme4_term_order([20, 8])
+    ([2, 1, 0], [0, 1])
+    """
+    order = list(range(len(nl)))
     if any(b > a for a, b in zip(nl, nl[1:])):
         order = sorted(order, key=lambda i: nl[i])[::-1]  # R: rev(order(nl))
-    terms = tuple(built[i] for i in order)
-    rt = RandomTerms(terms, tuple(order))
+    return order
+
+
+def combine_terms(leading: list, bars: RandomTerms | None, n: int,
+                  check: bool = True) -> RandomTerms:
+    """Terms written before the formula's bars (gamm4's ``(1 | Xr)`` of each smooth)
+    together with the compiled bars, laid out as lme4 lays out the whole formula.
+
+    Parameters
+    ----------
+    leading : list of ReTerm or DenseReTerm
+        In formula order.
+    bars : RandomTerms or None
+        From :func:`build_random_terms` (its ``formula_order`` recovers the bars' order).
+    n : int
+        Rows, for lme4's checks.
+    """
+    rest: list = []
+    if bars is not None:
+        pos = bars.formula_order or tuple(range(len(bars.terms)))
+        rest = [t for _, t in sorted(zip(pos, bars.terms), key=lambda e: e[0])]
+    built = list(leading) + rest
+    if not built:
+        raise ModelSpecError("the model has no random effects",
+                             "add a smooth with a penalty or a term such as (1 | g)")
+    order = lme4_term_order([t.nl for t in built])
+    rt = RandomTerms(tuple(built[i] for i in order), tuple(order))
     if check:
         _check_levels(rt, n)
     return rt

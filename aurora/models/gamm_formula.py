@@ -1,0 +1,156 @@
+"""``aurora.gamm``: generalized additive mixed models with gamm4's semantics."""
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import re
+from typing import Any
+
+from aurora.errors import ModelSpecError
+
+__all__ = ["gamm"]
+
+
+def gamm(formula: str, data: Any, family: Any = "gaussian", REML: bool = True,
+         weights: Any = None, offset: Any = None, knots: dict | None = None,
+         na_action: str = "omit", correlation: str | None = None, *, random: str | None = None,
+         subset: Any = None, control: dict | None = None):
+    """Fit a generalized additive mixed model (R: ``gamm4::gamm4``).
+
+    Every smooth is re-parametrised as mgcv's ``smooth2random`` does: its penalty null
+    space becomes fixed effects, its penalised range space an i.i.d. random effect with
+    one variance per penalty (``t2`` tensor products: one per margin penalty); these terms
+    and the formula's ``(... | g)`` bars are estimated together by lme4's profiled REML
+    (or ML) criterion, in one fit. The result answers both views, as gamm4's does:
+    ``m.gam`` (the smooths in their own parametrisation, ``edf``, ``summary()`` as
+    ``summary(m$gam)``, ``predict()`` without random effects) and ``m.mer`` (the mixed
+    model, ``summary()`` as ``summary(m$mer)``, smooth terms named ``Xr``, ``Xr.0``...).
+
+    Parameters
+    ----------
+    formula : str
+        Smooths, parametric terms and random-effect bars: ``"y ~ s(x) + f + (1 | g)"``.
+    data : DataFrame
+    family : str or Family
+        ``"gaussian"`` (identity link). Other families (gamm4's ``glmer`` Laplace fit) are
+        not available yet.
+    REML : bool
+        REML (default) or maximum likelihood, as lme4.
+    weights, offset : str or array-like, optional
+        Prior weights and an offset (column name or one value per row).
+    knots : dict, optional
+        mgcv's ``knots = list(x = ...)``.
+    na_action : {"omit", "exclude", "raise"}
+    correlation : str, optional
+        nlme's residual correlation (``"ar1(time | g)"``, ``"cs(g)"``): for models without
+        smooths only, fitted by ``aurora.lme``.
+    random : str, optional
+        gamm4's ``random = ~ (1 | g)``: bars added to ``formula``.
+    subset : str or array-like of bool, optional
+    control : dict, optional
+        Optimiser settings (keys of ``aurora.engine.lmm_optimize.LMM_CONTROL``).
+
+    Returns
+    -------
+    GAMMResult
+        ``.gam`` (:class:`~aurora.models.gamm_result.GammGam`) and ``.mer``
+        (:class:`~aurora.models.gamm_result.GammMer`).
+
+    Raises
+    ------
+    ModelSpecError
+        ``te()`` smooths (use ``t2()``, as gamm4 requires), linked smooths (``id=``), a
+        model with no smooth and no bar.
+    NotImplementedError
+        Non-Gaussian families, ``fs`` smooths, ``correlation=`` with smooths.
+
+    Examples
+    --------
+    >>> import aurora, numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(3)
+    >>> g = np.repeat(np.arange(12), 20)
+    >>> x = rng.uniform(size=240)
+    >>> y = np.sin(6 * x) + rng.normal(size=12)[g] + rng.normal(scale=0.3, size=240)
+    >>> m = aurora.gamm("y ~ s(x) + (1 | g)", pd.DataFrame({"y": y, "x": x, "g": g}))
+    >>> list(m.mer.ngrps), list(m.gam.edf.index)
+    (['g', 'Xr'], ['s(x)'])
+    >>> print(m.gam.summary())  # doctest: +ELLIPSIS
+    <BLANKLINE>
+    Family: gaussian
+    ...
+    """
+    from aurora.compile import compile_plan
+    from aurora.distributions import get_family
+    from aurora.formula import parse
+    from aurora.models.gamm_fit import fit_gamm_plan, used_variable_names
+    from aurora.report._rdeparse import deparse_formula
+
+    text = formula if random is None else _with_random(formula, random)
+    ast = parse(text)
+    fam = get_family(family)
+    if correlation is not None:
+        if ast.smooths:
+            raise NotImplementedError(
+                "correlation= together with smooths is not available in aurora.gamm yet "
+                "(mgcv's gamm fits them through nlme's lme); drop the correlation, or fit a "
+                "model without smooths, which aurora.lme fits")
+        return _lme(text, data, correlation, REML, weights, na_action)
+    if fam.name != "gaussian" or fam.link.name != "identity":
+        raise NotImplementedError(
+            f"aurora.gamm fits the gaussian family with the identity link; {fam.name} "
+            f"({fam.link.name}) GAMMs (gamm4's glmer Laplace fit) are not available yet: use "
+            "aurora.gam with s(g, bs = 're') random effects for a penalized fit")
+    if not ast.smooths and not ast.random_effects:
+        raise ModelSpecError("gamm models must have at least one smooth with unknown smoothing "
+                             "parameter or at least one random effect",
+                             "add s(x) or (1 | g), or fit the model with aurora.glm")
+    plan = compile_plan(ast if random is not None else formula, data, fam, weights=weights,
+                        offset=offset, na_action=na_action, factor_coding="never",
+                        subset=subset, smooths=True, knots=knots,
+                        random=bool(ast.random_effects))
+    printed = formula if random is not None else _without_bars(text, ast.random_effects)
+    call = {"formula": text}
+    return fit_gamm_plan(plan, REML=REML, control=control, call=call,
+                         formula_text=deparse_formula(" ".join(printed.split()), cutoff=500),
+                         used_names=used_variable_names(ast, data))
+
+
+def _with_random(formula: str, random: str) -> str:
+    """gamm4's ``random = ~ (1 | g)`` appended to the formula."""
+    rhs = random.strip()
+    if rhs.startswith("~"):
+        rhs = rhs[1:]
+    if "|" not in rhs:
+        raise ModelSpecError(f"random = {random!r} has no random-effect term",
+                             "write it as lme4 does: random = '~ (1 | g)'")
+    return f"{formula} + {rhs.strip()}"
+
+
+def _without_bars(text: str, bars: tuple) -> str:
+    """The formula text with its ``( | )`` terms cut out (what gamm4's ``$gam`` prints)."""
+    spans = sorted({(b.span.start, b.span.end) for b in bars if b.span.end > b.span.start},
+                   reverse=True)
+    for start, end in spans:
+        text = text[:start] + " " + text[end:]
+    text = re.sub(r"\+\s*(?=\+|$)", "", text.strip())
+    text = re.sub(r"~\s*\+", "~ ", text)
+    if text.rstrip().endswith("~"):
+        text = text.rstrip() + " 1"
+    return text
+
+
+def _lme(formula: str, data: Any, correlation: str, REML: bool, weights: Any,
+         na_action: str):
+    """A model without smooths and with a residual correlation: ``aurora.lme`` (nlme)."""
+    if importlib.util.find_spec("aurora.models.lme") is None:
+        raise NotImplementedError("correlation= needs aurora.lme (nlme's correlation "
+                                  "structures), which is not available in this version")
+    from aurora.models import lme as lme_module
+
+    fit = getattr(lme_module, "lme")
+    accepted = inspect.signature(fit).parameters
+    kwargs = {k: v for k, v in (("REML", REML), ("weights", weights),
+                                ("na_action", na_action)) if k in accepted and v is not None}
+    if "method" in accepted and "REML" not in accepted:
+        kwargs["method"] = "REML" if REML else "ML"
+    return fit(formula, data, correlation=correlation, **kwargs)
