@@ -51,6 +51,7 @@ class _Structure:
     m22_flat: np.ndarray | None   # (n, K2 * K2) flat index into M22
     Z2vals: np.ndarray | None     # (n, K2) values of Z2's entries on each row
     Zt: Any                       # csr (q, n)
+    pairs: Any = None             # (rows, P pattern, csc order, e1, e2, P order)
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ class GLMMModel:
     terms: Any = field(repr=False)
     family: LmeFamily
     struct: _Structure = field(repr=False, default=None)
+    cache: dict = field(repr=False, default_factory=dict, compare=False)
 
     @property
     def n(self) -> int:
@@ -100,7 +102,7 @@ class GLMMModel:
     def with_family(self, family: LmeFamily) -> "GLMMModel":
         from dataclasses import replace
 
-        return replace(self, family=family)
+        return replace(self, family=family, cache={})
 
 
 def _structure(terms: Any) -> _Structure:
@@ -133,7 +135,44 @@ def _structure(terms: Any) -> _Structure:
     b_idx = np.tile(np.arange(K2), k1)
     m22 = (C2[:, :, None] * q2 + C2[:, None, :]).reshape(n, -1)
     B21_rows = np.repeat(np.arange(q2), np.diff(B21.indptr))
-    return _Structure(first.codes, inv.reshape(n, -1), a_idx, b_idx, B21, B21_rows, m22, V2, Zt)
+    return _Structure(first.codes, inv.reshape(n, -1), a_idx, b_idx, B21, B21_rows, m22, V2, Zt,
+                      _pair_structure(B21, first.nl, k1))
+
+
+def _pair_structure(B21: sp.csr_matrix, nl1: int, k1: int, limit: int = 10_000_000) -> Any:
+    """The symbolic form of ``B21 diag(D_l) B21'`` that :func:`aurora.engine.lmm_factor.
+    factorize` reads (``LMMProblem.pairs``: ``(rows, P)``), found once; each step only
+    fills ``P``'s values from ``B21``'s (see ``lmm_problem._pair_matrix``)."""
+    q2 = B21.shape[0]
+    ii, jj = np.tril_indices(q2)
+    if ii.size * B21.shape[1] * k1 <= 2_000_000:  # small: a dense P is faster to fill
+        o = np.argsort(ii * q2 + jj)
+        ii, jj = ii[o], jj[o]
+        return "dense", ii.astype(np.int64) * q2 + jj, ii, jj
+    Bc = sp.csr_matrix((np.arange(1, B21.nnz + 1, dtype=float), B21.indices, B21.indptr),
+                       shape=B21.shape).tocsc()
+    Bc.sort_indices()
+    csc_order = Bc.data.astype(np.int64) - 1     # csc position -> csr position
+    lev_ptr = Bc.indptr[::k1]
+    counts = np.diff(lev_ptr)
+    if int(np.sum(counts.astype(np.int64) ** 2)) > 2 * limit:
+        return None
+    nnz = Bc.nnz
+    col = np.repeat(np.arange(Bc.shape[1]), np.diff(Bc.indptr))
+    lev, a = col // k1, col % k1
+    reps = counts[lev]
+    e1 = np.repeat(np.arange(nnz), reps)
+    starts = np.cumsum(reps) - reps
+    e2 = lev_ptr[lev[e1]] + (np.arange(e1.size) - np.repeat(starts, reps))
+    i = Bc.indices.astype(np.int64)
+    low = i[e1] >= i[e2]
+    e1, e2 = e1[low], e2[low]
+    rows, inv = np.unique(i[e1] * q2 + i[e2], return_inverse=True)
+    cols = lev[e1].astype(np.int64) * k1 * k1 + a[e1] * k1 + a[e2]
+    P0 = sp.csr_matrix((np.arange(1, e1.size + 1, dtype=float), (inv.ravel(), cols)),
+                       shape=(rows.size, nl1 * k1 * k1))
+    order = P0.data.astype(np.int64) - 1
+    return rows, P0, csc_order[e1[order]], csc_order[e2[order]]
 
 
 def glmm_model(X: np.ndarray, y: np.ndarray, terms: Any, family: LmeFamily,
@@ -190,8 +229,18 @@ def weighted_problem(m: GLMMModel, w: np.ndarray, z: np.ndarray, with_x: bool) -
                           minlength=q2 * q2).reshape(q2, q2)
     else:
         B21, M22 = st.B21, np.zeros((0, 0))
+    pairs = None
+    if st.pairs is not None and st.pairs[0] == "dense":
+        _, rows, ii, jj = st.pairs
+        Bd = B21.toarray().reshape(B21.shape[0], nl1, k1)
+        P = (Bd[ii][:, :, :, None] * Bd[jj][:, :, None, :]).reshape(ii.size, -1)
+        pairs = (rows, P)
+    elif st.pairs is not None:
+        rows, P0, p1, p2 = st.pairs
+        P = sp.csr_matrix((B21.data[p1] * B21.data[p2], P0.indices, P0.indptr), shape=P0.shape)
+        pairs = (rows, P)
     return LMMProblem(X, z, w, terms, S1, B21, M22, ZtWXy, Xy.T @ WXy, 0.0, st.B21_rows,
-                      None, np.zeros(X.shape[1]))
+                      pairs, np.zeros(X.shape[1]))
 
 
 def lambda_times(terms: Any, blocks: list[np.ndarray], u: np.ndarray) -> np.ndarray:
@@ -327,7 +376,7 @@ def laplace(m: GLMMModel, st: PirlsState) -> float:
     """lme4's ``glmResp::Laplace``: ``ldL2 + ||u||^2 + aic(mu)``."""
     dev = float(np.sum(m.family.dev_resid(m.y, st.mu, m.weights)))
     return st.factor.ldL2 + float(st.delu @ st.delu) + m.family.aic(
-        m.y, m.n_trials, st.mu, m.weights, dev)
+        m.y, m.n_trials, st.mu, m.weights, dev, m.cache)
 
 
 def unscaled_vcov(m: GLMMModel, st: PirlsState) -> np.ndarray:

@@ -35,8 +35,7 @@ _LOG2PI = math.log(2.0 * math.pi)
 def _ylogy(y: np.ndarray, mu: np.ndarray) -> np.ndarray:
     """lme4's ``Y_log_Y``: ``y * log(y / mu)``, 0 where ``y / mu == 0``."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        r = y / mu
-        return np.where(r != 0, y * np.log(np.where(r != 0, r, 1.0)), 0.0)
+        return xlogy(y, y / mu)
 
 
 def _logit_inv(eta):
@@ -190,22 +189,39 @@ class LmeFamily:
             return 2.0 * wt * (_ylogy(y, mu) - (y + th) * np.log((y + th) / (mu + th)))
 
     def aic(self, y: np.ndarray, n: np.ndarray, mu: np.ndarray, wt: np.ndarray,
-            dev: float) -> float:
-        """lme4's ``aic`` (``-2 log-likelihood`` for the families without a scale)."""
+            dev: float, cache: dict | None = None) -> float:
+        """lme4's ``aic`` (``-2 log-likelihood`` for the families without a scale).
+        ``cache`` keeps the parts that do not depend on ``mu`` between calls."""
         k = self.kind
         with np.errstate(divide="ignore", invalid="ignore"):
             if k == "binomial":
-                m = n if np.any(n > 1) else wt
-                yy = np.rint(m * y)
-                m = np.rint(m)
-                logpmf = (gammaln(m + 1) - gammaln(yy + 1) - gammaln(m - yy + 1)
-                          + xlogy(yy, mu) + xlogy(m - yy, 1.0 - mu))
-                coef = np.where(m <= 0, 0.0, wt / np.where(m <= 0, 1.0, m))
-                return -2.0 * float(np.sum(coef * logpmf))
+                key = ("binomial",)
+                if cache is None or key not in cache:
+                    m = n if np.any(n > 1) else wt
+                    yy = np.rint(m * y)
+                    m = np.rint(m)
+                    coef = np.where(m <= 0, 0.0, wt / np.where(m <= 0, 1.0, m))
+                    const = float(np.sum(coef * (gammaln(m + 1) - gammaln(yy + 1)
+                                                 - gammaln(m - yy + 1))))
+                    part = (const, coef * yy, coef * (m - yy))
+                    if cache is not None:
+                        cache[key] = part
+                else:
+                    part = cache[key]
+                const, a, b = part
+                return -2.0 * (const + float(np.sum(xlogy(a, mu) + xlogy(b, 1.0 - mu))))
             if k == "poisson":
-                lp = xlogy(y, mu) - mu - gammaln(y + 1)
-                lp = np.where(y == np.rint(y), lp, -np.inf)
-                return -2.0 * float(np.sum(lp * wt))
+                key = ("poisson",)
+                if cache is None or key not in cache:
+                    const = float(np.sum(np.where(y == np.rint(y), -gammaln(y + 1), -np.inf)
+                                         * wt))
+                    part = (const, y * wt)
+                    if cache is not None:
+                        cache[key] = part
+                else:
+                    part = cache[key]
+                const, yw = part
+                return -2.0 * (const + float(np.sum(xlogy(yw, mu) - mu * wt)))
             if k == "Gamma":
                 disp = dev / float(np.sum(wt))
                 lp = _gamma_dist.logpdf(y, 1.0 / disp, scale=mu * disp)

@@ -200,6 +200,13 @@ def fit_glmm(m: GLMMModel, nAGQ: int = 1, control: dict | None = None,
     -------
     GLMMFit
     """
+    from aurora.engine.lmm_optimize import _blas_threads
+
+    with _blas_threads(m.q - m.terms.terms[0].q):
+        return _fit_glmm(m, nAGQ, control, start)
+
+
+def _fit_glmm(m: GLMMModel, nAGQ: int, control: dict | None, start: dict | None) -> GLMMFit:
     ctl = dict(GLMM_CONTROL)
     ctl.update(control or {})
     terms = m.terms
