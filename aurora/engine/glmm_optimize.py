@@ -90,6 +90,7 @@ class GLMMFit:
     trace: tuple = field(repr=False, default=())
     warnings: tuple[str, ...] = ()
     lp0: np.ndarray | None = field(repr=False, default=None)
+    optimizer_message: str = ""
 
 
 def deriv12(fun, x: np.ndarray, delta: float = 1e-4, fx: float | None = None
@@ -235,8 +236,9 @@ def _fit_glmm(m: GLMMModel, nAGQ: int, control: dict | None, start: dict | None)
     dev = glmm_devfun(m, st, lp0, nAGQ, ctl, trace)
     opt = nelder_mead(dev, par0, lower, xst=xst, xt=xst * 5e-4, maxfun=int(ctl["maxfun"]))
     warns = []
-    if opt.convergence != 0:
-        warns.append(f"convergence code {opt.convergence} from Nelder_Mead: {opt.message}")
+    if opt.convergence != 0:  # lme4's optinfo$warnings: Nelder_Mead's own, then optwrap's
+        warns += [opt.message, f"convergence code {opt.convergence} from Nelder_Mead: "
+                  f"{opt.message}"]
     return _finish(m, st, dev, opt.par, opt.fval, lower, ctl, opt.feval, opt.convergence,
                    tuple(trace), nAGQ, "Nelder_Mead", tuple(warns), lp0)
 
@@ -270,8 +272,8 @@ def _finish(m, st, dev, par, fval, lower, ctl, feval, code, trace, nAGQ, optimiz
     if vcov is None:
         vcov = unscaled_vcov(m, st)
     return GLMMFit(par[:nth].copy(), par[nth:].copy(), st, float(fval), nAGQ, grad, hess, vcov,
-                   conv.converged, conv.singular, conv.messages, optimizer, feval, code,
-                   trace, warns, lp0)
+                   conv.converged and code == 0, conv.singular, conv.messages, optimizer,
+                   feval, code, trace, warns, lp0, warns[0] if warns else "")
 
 
 def refit_glmm(m: GLMMModel, prev: GLMMFit, control: dict | None = None) -> GLMMFit:
@@ -294,8 +296,9 @@ def refit_glmm(m: GLMMModel, prev: GLMMFit, control: dict | None = None) -> GLMM
     dev = glmm_devfun(m, st, lp0, prev.nAGQ, ctl, trace)
     opt = nelder_mead(dev, par0, lower, maxfun=int(ctl["maxfun"]))
     warns = []
-    if opt.convergence != 0:
-        warns.append(f"convergence code {opt.convergence} from Nelder_Mead: {opt.message}")
+    if opt.convergence != 0:  # lme4's optinfo$warnings: Nelder_Mead's own, then optwrap's
+        warns += [opt.message, f"convergence code {opt.convergence} from Nelder_Mead: "
+                  f"{opt.message}"]
     return _finish(m, st, dev, opt.par, opt.fval, lower, ctl, opt.feval, opt.convergence,
                    tuple(trace), prev.nAGQ, "Nelder_Mead", tuple(warns), lp0, boundary=False)
 

@@ -256,7 +256,8 @@ def build_glmer_summary(m: Any):
                         dict(m.ngrps), coefs, corr, m.varcorr(), tuple(m.fit_messages),
                         opt_msgs, m.fit.optimizer, title=glmm_title(m.nAGQ),
                         family=(m.family, m.link), use_scale=m._use_scale,
-                        optimizer_code=int(m.fit.optimizer_code))
+                        optimizer_code=int(m.fit.optimizer_code),
+                        optimizer_message=m.fit.optimizer_message)
 
 
 def build_summary_lines(m: Any) -> tuple:

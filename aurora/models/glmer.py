@@ -80,7 +80,7 @@ def fit_glmer_plan(plan: Any, family: Any, nAGQ: int = 1, control: dict | None =
     n_trials = plan.n_trials if plan.n_trials is not None else np.ones(len(y))
     model = glmm_model(X, y, plan.random, fam, plan.weights, n_trials, plan.offset)
     fit = fit_glmm(model, int(nAGQ), control, start)
-    for msg in fit.warnings:
+    for msg in fit.warnings[1:]:
         warnings.warn(msg, ConvergenceWarning, stacklevel=stacklevel)
     for msg in fit.messages:
         if msg.startswith("boundary"):
@@ -268,7 +268,7 @@ def fit_glmer_nb(plan: Any, nAGQ: int = 1, control: dict | None = None,
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         fit, model, info = fit_glmm_nb(model, int(nAGQ), control, tol)
-    for msg in fit.warnings + fit.messages:
+    for msg in fit.warnings[1:] + fit.messages:
         warnings.warn(msg, UserWarning if msg.startswith("boundary") else ConvergenceWarning,
                       stacklevel=3)
     del caught

@@ -207,6 +207,7 @@ class MixedSummary:
     family: tuple | None = None
     use_scale: bool = True
     optimizer_code: int = 0
+    optimizer_message: str = ""
 
     @property
     def residuals(self) -> pd.Series:
@@ -281,10 +282,11 @@ class MixedSummary:
         if self.fit_messages:
             out.append("fit warnings:\n" + "\n".join(self.fit_messages) + "\n")
         text = "".join(out).rstrip("\n")
-        if self.optimizer_messages:  # lme4's .prt.warn: code 0 (the optimiser ended normally)
+        if self.optimizer_messages or self.optimizer_code:  # lme4's .prt.warn
             code = self.optimizer_code
-            text += (f"\noptimizer ({self.optimizer}) convergence code: {code} "
-                     f"{'(OK)' if code == 0 else ''}\n"
+            why = "(OK)" if code == 0 else (f"({self.optimizer_message})"
+                                            if self.optimizer_message else "")
+            text += (f"\noptimizer ({self.optimizer}) convergence code: {code} {why}\n"
                      + "\n".join(self.optimizer_messages) + "\n")
         return text
 
