@@ -28,26 +28,32 @@ Matrix-level entry point for other engines (GAMMs)::
 
     fit_lme_corr(X, y, Z_blocks, groups, correlation, REML=True, weights=None, time=None)
 
-``Z_blocks``: a :class:`~aurora.compile.random_terms.RandomTerms`, or a list of
-:class:`ZBlock` (level codes, per-row matrix and covariance structure ``"unstructured"``,
-``"diagonal"`` or ``"identity"``; a dense smooth block is one level holding all rows);
-``groups``: the correlation group of each row; ``correlation``: ``"ar1"``, ``"cs"`` or
-None. It returns an :class:`~aurora.engine.lme_fit.LMEFit` (``beta``, ``b``, ``sigma``,
-``rho``, ``vcov``, ``loglik``...).
+``Z_blocks``: a :class:`~aurora.compile.re_terms.RandomTerms` (grouped
+:class:`~aurora.compile.re_terms.ReTerm` and dense
+:class:`~aurora.compile.re_terms.DenseReTerm` terms), or a list of :class:`ZBlock`
+(level codes and a per-row matrix with covariance ``"unstructured"``, ``"diagonal"`` or
+``"identity"``; or ``codes=None`` for a dense ``n x r`` block of ``Z`` with i.i.d.
+effects, a GAMM smooth's random part); ``groups``: the correlation group of each row
+(each group must lie within one level of every grouped block; dense blocks need nothing);
+``correlation``: ``"ar1"``, ``"cs"`` or None; ``time``: integer AR(1) times (default: the
+row order within the group). It returns an :class:`~aurora.engine.lme_fit.LMEFit`:
+``beta``, ``vcov``, ``sigma``, ``rho``, ``corr_par`` (nlme's unconstrained parameter),
+``theta``, ``b`` / ``random_blocks()``, ``covariances()``, ``loglik``, ``criterion``,
+``fitted_values()``, ``cond_var()``.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 from scipy.linalg import cholesky, solve_triangular
 
-from aurora.engine.lme_blocks import ParamMap, ZBlock, blocks_as_terms, check_nested, param_map
+from aurora.engine.lme_blocks import ZBlock, blocks_as_terms, check_nested
 from aurora.engine.lme_corr import CorrStructure, corr_structure
 
-__all__ = ["ZBlock", "ParamMap", "LMEProblem", "LMEState", "lme_problem", "evaluate",
+__all__ = ["ZBlock", "LMEProblem", "LMEState", "lme_problem", "evaluate",
            "lme_criterion", "fit_lme_corr", "blocks_as_terms"]
 
 _LOG2PI = float(np.log(2 * np.pi))
@@ -67,8 +73,6 @@ class LMEProblem:
     corr : CorrStructure or None
     w : ndarray, shape (n,)
         Variance weights (``Var(e_r) = sigma^2 / w_r``).
-    pmap : ParamMap
-        Free covariance parameters to ``theta``.
     """
 
     X: np.ndarray = field(repr=False)
@@ -76,7 +80,6 @@ class LMEProblem:
     terms: Any = field(repr=False)
     corr: CorrStructure | None = field(repr=False)
     w: np.ndarray = field(repr=False)
-    pmap: ParamMap = field(repr=False)
 
     @property
     def n(self) -> int:
@@ -88,7 +91,8 @@ class LMEProblem:
 
     @property
     def n_cov(self) -> int:
-        return self.pmap.n
+        """Covariance parameters: lme4's ``theta`` (each term's structure decides how many)."""
+        return 0 if self.terms is None else int(self.terms.theta_offsets[-1])
 
     @property
     def n_corr(self) -> int:
@@ -96,11 +100,13 @@ class LMEProblem:
 
     @property
     def lower(self) -> np.ndarray:
-        return np.r_[self.pmap.lower, np.full(self.n_corr, -np.inf)]
+        low = self.terms.lower if self.terms is not None else np.zeros(0)
+        return np.r_[low, np.full(self.n_corr, -np.inf)]
 
     @property
     def start(self) -> np.ndarray:
-        return np.r_[self.pmap.start, [self.corr.start] if self.corr is not None else []]
+        th0 = self.terms.theta0 if self.terms is not None else np.zeros(0)
+        return np.r_[th0, [self.corr.start] if self.corr is not None else []]
 
     @cached_property
     def stacked(self) -> np.ndarray:
@@ -117,8 +123,7 @@ class LMEProblem:
 
 def lme_problem(X: np.ndarray, y: np.ndarray, terms: Any = None,
                 corr: CorrStructure | None = None, weights: np.ndarray | None = None,
-                offset: np.ndarray | None = None,
-                structures: Sequence[str] | None = None) -> LMEProblem:
+                offset: np.ndarray | None = None) -> LMEProblem:
     """Collect the data of a model (no work on it yet).
 
     Parameters
@@ -130,9 +135,6 @@ def lme_problem(X: np.ndarray, y: np.ndarray, terms: Any = None,
     weights : ndarray, shape (n,), optional
         Variance weights (positive).
     offset : ndarray, shape (n,), optional
-    structures : sequence of str, optional
-        Covariance structure of each term (default: unstructured, as lme4 and nlme's
-        ``pdLogChol``).
 
     Returns
     -------
@@ -144,7 +146,7 @@ def lme_problem(X: np.ndarray, y: np.ndarray, terms: Any = None,
     w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
     if np.any(~np.isfinite(w)) or np.any(w <= 0):
         raise ValueError("variance weights must be positive and finite")
-    return LMEProblem(X, y, terms, corr, w, param_map(terms, structures))
+    return LMEProblem(X, y, terms, corr, w)
 
 
 @dataclass(frozen=True)
@@ -212,12 +214,12 @@ def evaluate(problem: LMEProblem, params: np.ndarray) -> LMEState:
     -------
     LMEState
     """
-    from aurora.compile.random_terms import RandomTerms, ReTerm
+    from aurora.compile.re_terms import DenseReTerm, RandomTerms, ReTerm
     from aurora.engine.lmm import factorize, lmm_problem
 
     params = np.array(params, dtype=float)  # a copy: optimisers reuse their buffers
     nc = problem.n_cov
-    theta = problem.pmap.theta(params[:nc])
+    theta = params[:nc]
     A = problem.stacked
     corr_par = None
     half = 0.0
@@ -230,8 +232,10 @@ def evaluate(problem: LMEProblem, params: np.ndarray) -> LMEState:
     c = p + 1
     white = []
     for t in problem.terms.terms:
-        white.append(ReTerm(t.spec, t.codes, A[:, c:c + t.k]))
-        c += t.k
+        width = t.X.shape[1]
+        block = A[:, c:c + width]
+        white.append(DenseReTerm(t.spec, block) if t.dense else ReTerm(t.spec, t.codes, block))
+        c += width
     rt = RandomTerms(tuple(white), problem.terms.formula_order)
     pr = lmm_problem(A[:, :p], A[:, p], rt)
     return LMEState(params, theta, corr_par, pr, factorize(pr, theta), half)
@@ -311,14 +315,9 @@ def fit_lme_corr(X: np.ndarray, y: np.ndarray, Z_blocks: Any, groups: np.ndarray
 
     X = np.asarray(X, dtype=float)
     n = X.shape[0]
-    order = None
-    structures = None
     terms = None
     if Z_blocks is not None and not (isinstance(Z_blocks, (list, tuple)) and not Z_blocks):
-        if hasattr(Z_blocks, "terms"):
-            terms = Z_blocks
-        else:
-            terms, structures, order = blocks_as_terms(list(Z_blocks))
+        terms = Z_blocks if hasattr(Z_blocks, "terms") else blocks_as_terms(list(Z_blocks))
     corr = None
     if correlation is not None:
         gl = np.zeros(n, dtype=np.intp) if groups is None else np.unique(
@@ -326,11 +325,7 @@ def fit_lme_corr(X: np.ndarray, y: np.ndarray, Z_blocks: Any, groups: np.ndarray
         corr = corr_structure(correlation, gl, time)
         if terms is not None:
             for t in terms.terms:
-                if not check_nested(gl, t.codes):
+                if not t.dense and not check_nested(gl, t.codes):
                     raise ValueError("each correlation group must lie within one level of "
-                                     "every random-effect block")
-    pr = lme_problem(X, y, terms, corr, weights, offset, structures)
-    fit = fit_lme(pr, REML=REML, control=control)
-    if order is not None:
-        fit = replace(fit, block_order=tuple(order))
-    return fit
+                                     "every grouped random-effect block")
+    return fit_lme(lme_problem(X, y, terms, corr, weights, offset), REML=REML, control=control)

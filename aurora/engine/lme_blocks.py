@@ -1,9 +1,10 @@
 """Random-effect blocks and covariance parameters of an nlme-style model.
 
 A block is factor-coded (level codes plus a small per-row matrix, as
-:class:`~aurora.compile.random_terms.ReTerm`); its covariance is lme4's ``Lambda``
-(relative Cholesky factor, ``theta`` column-major), restricted to a diagonal or a multiple
-of the identity when asked (:class:`ParamMap`).
+:class:`~aurora.compile.random_terms.ReTerm`); or a dense ``n x r`` block of ``Z``
+(:class:`~aurora.compile.re_terms.DenseReTerm`, a GAMM smooth's random part). Its
+covariance is lme4's ``Lambda`` (relative Cholesky factor, ``theta`` column-major), a
+diagonal or a multiple of the identity (``ReTermSpec.covariance``).
 """
 from __future__ import annotations
 
@@ -12,112 +13,64 @@ from typing import Any, Sequence
 
 import numpy as np
 
-__all__ = ["ZBlock", "ParamMap", "param_map", "blocks_as_terms", "check_nested"]
+__all__ = ["ZBlock", "blocks_as_terms", "check_nested"]
 
 
 @dataclass(frozen=True)
 class ZBlock:
-    """One random-effect block for :func:`fit_lme_corr`.
+    """One random-effect block for :func:`~aurora.engine.lme.fit_lme_corr`.
 
     Attributes
     ----------
-    codes : ndarray of int, shape (n,)
-        Level of each row (``0 .. nl - 1``); all zeros for a block with one level (a
-        smooth's random part).
+    codes : ndarray of int, shape (n,), or None
+        Level of each row (``0 .. nl - 1``). None for a dense block: every row loads on
+        every column of ``X`` (i.i.d. effects with one variance, as a smooth's penalised
+        part in a GAMM).
     X : ndarray, shape (n, k)
         Per-row matrix: row ``r`` of ``Z`` holds ``X[r]`` in the columns of level
-        ``codes[r]``.
+        ``codes[r]`` (for a dense block, ``X`` is that block of ``Z``).
     covariance : {"unstructured", "diagonal", "identity"}
-        Structure of the ``k x k`` covariance of a level's effects.
+        Structure of the ``k x k`` covariance of a level's effects (a dense block is
+        always ``identity``).
     name : str
     """
 
-    codes: np.ndarray
+    codes: np.ndarray | None
     X: np.ndarray
     covariance: str = "unstructured"
     name: str = "g"
 
 
-@dataclass(frozen=True)
-class ParamMap:
-    """Free covariance parameters to lme4's ``theta``: ``theta = T @ free``.
+def blocks_as_terms(blocks: Sequence[ZBlock]) -> Any:
+    """Random-effect blocks as :class:`~aurora.compile.re_terms.RandomTerms`, in the
+    order given (the engine puts the grouped term with most effects first itself).
 
-    Attributes
-    ----------
-    T : ndarray, shape (ntheta, nfree)
-    lower : ndarray, shape (nfree,)
-    start : ndarray, shape (nfree,)
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rt = blocks_as_terms([ZBlock(np.repeat([0, 1, 2], 2), np.ones(6)),
+    ...                       ZBlock(None, np.arange(12.0).reshape(6, 2), name="s")])
+    >>> [(t.nl, t.k, t.ntheta, t.dense) for t in rt.terms]
+    [(3, 1, 1, False), (2, 1, 1, True)]
     """
+    from aurora.compile.re_terms import DenseReTerm, RandomTerms, ReTerm, ReTermSpec
 
-    T: np.ndarray
-    lower: np.ndarray
-    start: np.ndarray
-
-    @property
-    def n(self) -> int:
-        return int(self.T.shape[1])
-
-    def theta(self, free: np.ndarray) -> np.ndarray:
-        return self.T @ np.asarray(free, dtype=float)
-
-    def free(self, theta: np.ndarray) -> np.ndarray:
-        return np.linalg.lstsq(self.T, np.asarray(theta, dtype=float), rcond=None)[0]
-
-
-def param_map(terms: Any, structures: Sequence[str] | None) -> ParamMap:
-    from aurora.compile.random_terms import theta_layout
-
-    if terms is None:
-        z = np.zeros((0, 0))
-        return ParamMap(z, np.zeros(0), np.zeros(0))
-    cols, lower, start = [], [], []
-    ntheta = int(terms.theta_offsets[-1])
-    off = 0
-    for i, t in enumerate(terms.terms):
-        kind = "unstructured" if structures is None else structures[i]
-        r, c = theta_layout(t.k)
-        diag = np.flatnonzero(r == c)
-        if kind == "unstructured":
-            groups = [[j] for j in range(r.size)]
-        elif kind == "diagonal":
-            groups = [[j] for j in diag]
-        elif kind == "identity":
-            groups = [list(diag)]
-        else:
-            raise ValueError(f"unknown covariance structure {kind!r}; use 'unstructured', "
-                             "'diagonal' or 'identity'")
-        for g in groups:
-            col = np.zeros(ntheta)
-            col[off + np.asarray(g)] = 1.0
-            cols.append(col)
-            on_diag = bool(r[g[0]] == c[g[0]])
-            lower.append(0.0 if on_diag else -np.inf)
-            start.append(1.0 if on_diag else 0.0)
-        off += r.size
-    return ParamMap(np.column_stack(cols) if cols else np.zeros((ntheta, 0)),
-                    np.array(lower), np.array(start))
-
-
-def blocks_as_terms(blocks: Sequence[ZBlock]) -> tuple[Any, list[str], list[int]]:
-    """Random-effect blocks as factor-coded terms, the one with most levels first.
-
-    Returns the terms, each term's covariance structure, and the position of each term in
-    ``blocks``.
-    """
-    from aurora.compile.random_terms import RandomTerms, ReTerm, ReTermSpec
-
-    built = []
-    for i, b in enumerate(blocks):
-        codes = np.asarray(b.codes, dtype=np.intp)
+    built: list[Any] = []
+    for b in blocks:
         Xb = np.asarray(b.X, dtype=float)
-        Xb = Xb[:, None] if Xb.ndim == 1 else Xb
+        Xb = np.ascontiguousarray(Xb[:, None] if Xb.ndim == 1 else Xb)
+        if b.codes is None:
+            spec = ReTermSpec(None, b.name, tuple(str(j + 1) for j in range(Xb.shape[1])),
+                              (b.name,), None, b.name, covariance="identity")
+            built.append(DenseReTerm(spec, Xb))
+            continue
+        codes = np.asarray(b.codes, dtype=np.intp)
         nl = int(codes.max()) + 1 if codes.size else 0
         spec = ReTermSpec(None, b.name, tuple(str(j) for j in range(nl)),
-                          tuple(f"X{j}" for j in range(Xb.shape[1])), None, b.name)
-        built.append((ReTerm(spec, codes, np.ascontiguousarray(Xb)), b.covariance, i))
-    built.sort(key=lambda e: -e[0].nl)
-    terms = RandomTerms(tuple(e[0] for e in built), tuple(e[2] for e in built))
-    return terms, [e[1] for e in built], [e[2] for e in built]
+                          tuple(f"X{j}" for j in range(Xb.shape[1])), None, b.name,
+                          covariance=b.covariance)
+        built.append(ReTerm(spec, codes, Xb))
+    return RandomTerms(tuple(built), tuple(range(len(built))))
 
 
 def check_nested(groups: np.ndarray, codes: np.ndarray) -> bool:

@@ -56,9 +56,6 @@ class LMEFit:
     singular : bool
     n_evals : int
     messages : tuple of str
-    block_order : tuple of int
-        For :func:`~aurora.engine.lme.fit_lme_corr` with a list of blocks: the position
-        in that list of each term.
     """
 
     problem: LMEProblem = field(repr=False)
@@ -74,7 +71,6 @@ class LMEFit:
     singular: bool = False
     n_evals: int = 0
     messages: tuple[str, ...] = ()
-    block_order: tuple[int, ...] = ()
 
     @property
     def params(self) -> np.ndarray:
@@ -126,28 +122,20 @@ class LMEFit:
         return cond_var(self.state.pr, self.state.factor, self.sigma)
 
     def random_blocks(self) -> list[np.ndarray]:
-        """The random effects of each term as an ``(nl, k)`` array, in the order of the
-        blocks given to :func:`~aurora.engine.lme.fit_lme_corr` (else term order)."""
+        """The random effects of each term as an ``(nl, k)`` array (for
+        :func:`~aurora.engine.lme.fit_lme_corr`, in the order of its blocks)."""
         if self.problem.terms is None:
             return []
         off = self.problem.terms.b_offsets
-        out = [self.b[off[i]:off[i + 1]].reshape(t.nl, t.k)
-               for i, t in enumerate(self.problem.terms.terms)]
-        if self.block_order:
-            back = np.argsort(self.block_order)
-            out = [out[i] for i in back]
-        return out
+        return [self.b[off[i]:off[i + 1]].reshape(t.nl, t.k)
+                for i, t in enumerate(self.problem.terms.terms)]
 
     def covariances(self) -> list[np.ndarray]:
         """``sigma^2 T T'``: the covariance of each term's effects, in the order of
         :meth:`random_blocks`."""
         if self.problem.terms is None:
             return []
-        out = [self.sigma ** 2 * (T @ T.T) for T in self.problem.terms.lambda_blocks(self.theta)]
-        if self.block_order:
-            back = np.argsort(self.block_order)
-            out = [out[i] for i in back]
-        return out
+        return [self.sigma ** 2 * (T @ T.T) for T in self.problem.terms.lambda_blocks(self.theta)]
 
 
 def _gradient(fun, x: np.ndarray, lower: np.ndarray, step: float) -> np.ndarray:
@@ -228,12 +216,17 @@ def fit_lme(problem: LMEProblem, REML: bool = True, start: np.ndarray | None = N
         x = np.frombuffer(best[0], dtype=float).copy()
     if x.size and ctl["newton_steps"]:
         x = _newton_polish(fun, x, lower, ctl)
+    near = (x - lower < 1e-6) & (x > lower)
+    if near.any():  # a search stops just inside a bound it should reach: try the bound
+        y = np.where(near, lower, x)
+        if fun(y) <= fun(x):
+            x = y
     crit, state = evaluate_at(x)
     if state is None:
         raise np.linalg.LinAlgError("the model could not be fitted: the mixed-model "
                                     "equations are singular at every parameter value tried")
     grad = _gradient(fun, x, lower, ctl["step"]) if x.size else np.zeros(0)
-    at_bound = x <= lower
+    at_bound = x - lower < 1e-6
     proj = np.where(at_bound & (grad > 0), 0.0, grad)
     converged = bool(np.all(np.abs(proj) < ctl["grad_tol"] * max(1.0, abs(crit) * 1e-3)))
     messages = []
@@ -242,7 +235,7 @@ def fit_lme(problem: LMEProblem, REML: bool = True, start: np.ndarray | None = N
         messages.append(f"optimization did not converge: max|grad| = {abs(proj[k]):.3g} "
                         f"(component {k + 1})")
     nc = problem.n_cov
-    bounded = problem.pmap.lower == 0
+    bounded = lower[:nc] == 0
     singular = bool(np.any(x[:nc][bounded] < ctl["singular_tol"]))
     return _estimates(problem, state, REML, crit, converged, proj, singular, len(cache),
                       tuple(messages))

@@ -160,3 +160,174 @@ def test_optimum_at_least_as_good_as_nlme(name):
     at_nlme = lme_criterion(pr, evaluate(pr, x), True)
     assert m.fit.criterion <= at_nlme + 1e-10
     assert np.max(np.abs(m.fit.gradient)) < 1e-6
+
+
+# --------------------------------------------------------------------------------------
+# Two more nlme fits, with the R results written down here (nlme 3.1.162, R's
+# lme(...) on the data these functions make, written with 17 significant digits):
+#   random slopes, ML, AR(1) in times with gaps (nlme switches to ARMA(1,0)):
+#     lme(y ~ time + x, random = ~ time | g, correlation = corAR1(form = ~ time | g),
+#         method = "ML")
+#   nested levels, REML: lme(y ~ time, random = ~ 1 | site/g,
+#                            correlation = corAR1(form = ~ time | site/g))
+# Both optima are flat to ~1e-12 in -2 log L, so R's and our estimates differ in the
+# 7th-8th digit; a number printed at a rounding boundary may then take one digit more
+# or less, so the texts are compared word by word with numbers within 1e-5 (relative,
+# or 1e-7 absolute).
+
+def _normals(n: int, seed: float) -> np.ndarray:
+    """Deterministic standard normals (Box-Muller on a sine hash): the same on every
+    platform and NumPy version, to the last few bits."""
+    k = np.arange(1, 2 * n + 1, dtype=float) + seed
+    u = np.mod(np.sin(k * 12.9898) * 43758.5453, 1.0)
+    u1, u2 = np.clip(u[:n], 1e-12, 1.0), u[n:]
+    return np.sqrt(-2 * np.log(u1)) * np.cos(2 * np.pi * u2)
+
+
+def slopes_data() -> pd.DataFrame:
+    """30 subjects, 8 visits each at times 1..12 (with gaps); random intercept and slope."""
+    z = _normals(2000, 0.5)
+    rows, i = [], 0
+    for s in range(30):
+        keep = np.argsort(z[i:i + 12])[:8]
+        i += 12
+        times = np.sort(keep + 1)
+        b0, b1 = z[i], 0.2 * z[i + 1]
+        i += 2
+        e, prev = 0.0, None
+        for t in times:
+            e = (0.5 ** (t - prev) * e if prev is not None else 0.0) + 0.8 * z[i]
+            prev = t
+            rows.append((f"p{s:02d}", int(t), 2 + b0 + (0.3 + b1) * t + e, z[i + 1]))
+            i += 2
+    return pd.DataFrame(rows, columns=["g", "time", "y", "x"])
+
+
+def nested_data() -> pd.DataFrame:
+    """8 sites, 5 subjects each with 3-6 visits; AR(1) errors within subject."""
+    z = _normals(2000, 7.25)
+    rows, i = [], 0
+    for site in range(8):
+        a = z[i]
+        i += 1
+        for j in range(5):
+            bb, n = 0.7 * z[i], 3 + int(abs(z[i + 1] * 10)) % 4
+            i += 2
+            e = 0.0
+            for t in range(n):
+                e = 0.4 * e + 0.6 * z[i]
+                i += 1
+                rows.append((f"c{site}", f"s{site}{j}", t + 1, 1 + a + bb + 0.2 * t + e))
+    return pd.DataFrame(rows, columns=["site", "g", "time", "y"])
+
+
+R_EXTRA = {
+    "slopes": {
+        "fixef": [1.8536283025376399, 0.29744804891738363, -0.066651330661717009],
+        "se": [0.21090591159598934, 0.046112206845946094, 0.053517447027726373],
+        "sigma": 0.86675381770057147, "loglik": -343.2926133015813, "phi": 0.43917047596717845,
+        "sd": [0.7749210, 0.2240456], "corr": -0.077,
+        "ranef": [[0.33359845973434876, -0.11232305783879394],
+                  [0.39160863046734035, 0.12660038756213710]],
+        "summary": "Linear mixed-effects model fit by maximum likelihood\n  Data: sl \n       AIC      BIC    logLik\n  702.5852 730.4303 -343.2926\n\nRandom effects:\n Formula: ~time | g\n Structure: General positive-definite, Log-Cholesky parametrization\n            StdDev    Corr  \n(Intercept) 0.7749210 (Intr)\ntime        0.2240456 -0.077\nResidual    0.8667538       \n\nCorrelation Structure: ARMA(1,0)\n Formula: ~time | g \n Parameter estimate(s):\n     Phi1 \n0.4391705 \nFixed effects:  y ~ time + x \n                 Value  Std.Error  DF   t-value p-value\n(Intercept)  1.8536283 0.21090591 208  8.788887  0.0000\ntime         0.2974480 0.04611221 208  6.450527  0.0000\nx           -0.0666513 0.05351745 208 -1.245413  0.2144\n Correlation: \n     (Intr) time  \ntime -0.336       \nx     0.004 -0.024\n\nStandardized Within-Group Residuals:\n         Min           Q1          Med           Q3          Max \n-2.061389356 -0.544324588  0.003502346  0.598721319  2.464602732 \n\nNumber of Observations: 240\nNumber of Groups: 30 ",  # noqa: E501
+    },
+    "nested": {
+        "fixef": [0.68691311368425734, 0.18219429788255354],
+        "se": [0.31442103470269644, 0.04421639566784414],
+        "sigma": 0.71926994523522991, "loglik": -199.61165179610467, "phi": 0.43586998591858772,
+        "sd": [0.7348294, 0.6904064],  # site, g %in% site
+        "ranef_g": [-0.62146081499921302, 0.31765085330196657],  # c0/s00, c0/s01
+        "summary": "Linear mixed-effects model fit by REML\n  Data: ne \n       AIC      BIC    logLik\n  411.2233 429.8952 -199.6117\n\nRandom effects:\n Formula: ~1 | site\n        (Intercept)\nStdDev:   0.7348294\n\n Formula: ~1 | g %in% site\n        (Intercept)  Residual\nStdDev:   0.6904064 0.7192699\n\nCorrelation Structure: AR(1)\n Formula: ~time | site/g \n Parameter estimate(s):\n    Phi \n0.43587 \nFixed effects:  y ~ time \n                Value Std.Error  DF  t-value p-value\n(Intercept) 0.6869131 0.3144210 127 2.184692  0.0307\ntime        0.1821943 0.0442164 127 4.120514  0.0001\n Correlation: \n     (Intr)\ntime -0.37 \n\nStandardized Within-Group Residuals:\n        Min          Q1         Med          Q3         Max \n-1.93173867 -0.51586951  0.02470959  0.63388167  2.13678904 \n\nNumber of Observations: 168\nNumber of Groups: \n       site g %in% site \n          8          40 ",  # noqa: E501
+    },
+}
+
+
+def similar_text(ours: str, ref: str, rtol: float = 1e-5, atol: float = 1e-7) -> bool:
+    """The same lines and words, numbers within ``rtol`` (or ``atol``) of R's."""
+    a, b = ours.split("\n"), ref.split("\n")
+    if len(a) != len(b):
+        return False
+    for la, lb in zip(a, b):
+        if _NUM.sub("#", la).split() != _NUM.sub("#", lb).split():
+            return False
+        for x, y in zip(_NUM.findall(la), _NUM.findall(lb)):
+            if abs(float(x) - float(y)) > rtol * abs(float(y)) + atol:
+                return False
+    return True
+
+
+def test_random_slopes_ml_arma_against_nlme():
+    from aurora.models.lme import lme
+
+    r = R_EXTRA["slopes"]
+    m = lme("y ~ time + x + (time | g)", slopes_data(), correlation="ar1(time | g)",
+            REML=False, data_name="sl")
+    assert _rel(m.fixef, r["fixef"]) < 1e-5
+    assert _rel(m.bse, r["se"]) < 1e-4  # ML: scaled by sqrt(N / (N - p)), as summary.lme
+    assert _rel(m.sigma, r["sigma"]) < 1e-4
+    assert _rel(m.loglik, r["loglik"]) < 1e-6
+    assert _rel(m.correlation_params["Phi1"], r["phi"]) < 1e-4
+    vc = m.varcorr()
+    assert _rel(vc["sdcor"][:2], r["sd"]) < 1e-5
+    assert abs(vc["sdcor"][2] - r["corr"]) < 5e-4
+    assert np.max(np.abs(m.ranef()["g"].to_numpy()[:2] - r["ranef"])) < 1e-4
+    assert similar_text(str(m.summary()), r["summary"]), str(m.summary())
+
+
+def test_nested_levels_against_nlme():
+    from aurora.models.lme import lme
+
+    r = R_EXTRA["nested"]
+    m = lme("y ~ time + (1 | site/g)", nested_data(), correlation="ar1(time | site/g)",
+            data_name="ne")
+    assert [lv.name for lv in m.levels] == ["site", "g"]
+    assert _rel(m.fixef, r["fixef"]) < 1e-5
+    assert _rel(m.bse, r["se"]) < 1e-4
+    assert _rel(m.sigma, r["sigma"]) < 1e-4
+    assert _rel(m.loglik, r["loglik"]) < 1e-6
+    assert _rel(m.fit.rho, r["phi"]) < 1e-4
+    vc = m.varcorr().set_index("grp")["sdcor"]
+    assert _rel([vc["site"], vc["g:site"]], r["sd"]) < 1e-5
+    assert np.max(np.abs(m.ranef()["g:site"].iloc[:2, 0].to_numpy() - r["ranef_g"])) < 1e-4
+    assert m.fixed_df.tolist() == [127.0, 127.0]
+    assert similar_text(str(m.summary()), r["summary"]), str(m.summary())
+
+
+def test_matrix_level_fit_lme_corr_matches_formula_fit():
+    """fit_lme_corr (arrays: X, y, level codes, correlation groups and times) gives the
+    formula front door's (and so nlme's) fit."""
+    from aurora.engine.lme import ZBlock, fit_lme_corr
+
+    c, m = mixed_case("lme_ar1"), fit("lme_ar1")
+    d = mixed_data("lme_ar1")
+    g = pd.factorize(d["g"])[0]
+    X = np.column_stack([np.ones(len(d)), d["time"].to_numpy(float)])
+    f = fit_lme_corr(X, d["y"].to_numpy(), [ZBlock(g, np.ones(len(d)))], g, "ar1",
+                     time=d["time"].to_numpy())
+    assert _rel(f.beta, c["fixef"]) < 1e-5
+    assert _rel(f.loglik, c["loglik"]) < 1e-6
+    assert _rel(f.rho, m.fit.rho) < 1e-6
+    assert _rel(np.sqrt(f.covariances()[0][0, 0]), c["varcorr"]["stddev"][0]) < 1e-4
+
+
+def test_matrix_level_dense_block_equals_one_level_identity_block():
+    """A dense block of Z (a GAMM smooth's random part: codes=None) is the same model as
+    one level holding all rows with covariance theta^2 I."""
+    from aurora.engine.lme import ZBlock, fit_lme_corr
+
+    z = _normals(600, 3.5)
+    n = 200
+    g, t = np.repeat(np.arange(20), 10), np.tile(np.arange(10), 20)
+    x = (z[:n] - z[:n].min()) / np.ptp(z[:n])
+    Zd = np.column_stack([np.sin(k * np.pi * x) for k in range(1, 7)])
+    y = np.sin(2 * np.pi * x) + z[n:n + 20][g] + z[300:300 + n]
+    X = np.column_stack([np.ones(n), x])
+    a = fit_lme_corr(X, y, [ZBlock(g, np.ones(n)), ZBlock(None, Zd, name="s")], g, "ar1",
+                     time=t)
+    b = fit_lme_corr(X, y, [ZBlock(g, np.ones(n)),
+                            ZBlock(np.zeros(n, dtype=int), Zd, covariance="identity")],
+                     g, "ar1", time=t)
+    assert a.converged and b.converged
+    assert abs(a.loglik - b.loglik) < 1e-8
+    assert np.allclose(a.fitted_values(), b.fitted_values(), atol=1e-6)
+    assert [r.shape for r in a.random_blocks()] == [(20, 1), (6, 1)]
