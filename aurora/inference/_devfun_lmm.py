@@ -2,7 +2,8 @@
 
 * :func:`sdcor_from_theta` / :func:`theta_from_sdcor`: lme4's ``Cv_to_Sv`` / ``Sv_to_Cv``,
   between ``theta`` (relative Cholesky factors) and the standard-deviation/correlation
-  scale with ``sigma`` last (``.sig01, ..., .sigma``).
+  scale with ``sigma`` last (``.sig01, ..., .sigma``); a term with a diagonal or identity
+  covariance (not lme4's) has SDs only, ``sigma * theta``.
 * :func:`sdcor_deviance`: lme4's ``devfun2`` for an LMM, the ML deviance as a function of
   the SDs, correlations and ``sigma`` with the fixed effects profiled out,
   ``ldL2 - ldW + pwrss / sigma^2 + n log(2 pi sigma^2)`` (Bates et al. 2015, JSS 67(1),
@@ -20,7 +21,7 @@ from typing import Any, Callable
 import numpy as np
 from scipy.linalg.lapack import dpstrf
 
-from aurora.compile.random_terms import theta_layout
+from aurora.compile.re_terms import term_theta_layout
 from aurora.engine.lmm import LMMProblem, factorize
 
 __all__ = ["sdcor_from_theta", "theta_from_sdcor", "sdcor_deviance", "drop_fixed", "bobyqa"]
@@ -42,15 +43,20 @@ def sdcor_from_theta(theta: np.ndarray, terms: Any, sigma: float) -> np.ndarray:
     >>> sdcor_from_theta(np.array([1.0, 1.0, 1.0]), rt, 2.0).round(6).tolist()
     [2.0, 0.707107, 2.828427, 2.0]
     """
+    theta = np.asarray(theta, dtype=float)
+    off = terms.theta_offsets
     out = []
-    for T in terms.lambda_blocks(np.asarray(theta, dtype=float)):
+    for i, (t, T) in enumerate(zip(terms.terms, terms.lambda_blocks(theta))):
+        if _covariance(t) != "unstructured":  # diagonal / identity: SDs only
+            out.append(sigma * theta[off[i]:off[i + 1]])
+            continue
         V = T @ T.T * sigma ** 2
         sd = np.sqrt(np.diag(V))
         with np.errstate(divide="ignore", invalid="ignore"):
             R = V / np.outer(sd, sd)
         R[np.diag_indices_from(R)] = sd
         R[np.isnan(R)] = 0.0  # cov2sdcor: NA (a zero SD) becomes 0
-        r, c = theta_layout(T.shape[0])
+        r, c = term_theta_layout(T.shape[0])
         out.append(R[r, c])
     out.append([sigma])
     return np.concatenate(out)
@@ -75,8 +81,13 @@ def theta_from_sdcor(pars: np.ndarray, terms: Any) -> np.ndarray:
     out = []
     off = 0
     for t in terms.terms:
-        k = t.k
-        r, c = theta_layout(k)
+        k, cov = t.k, _covariance(t)
+        if cov != "unstructured":  # diagonal / identity terms: theta = SD / sigma
+            with np.errstate(divide="ignore", invalid="ignore"):
+                out.append(pars[off:off + t.ntheta] / sigma)
+            off += t.ntheta
+            continue
+        r, c = term_theta_layout(k)
         S = np.zeros((k, k))
         S[r, c] = pars[off:off + r.size]
         S[c, r] = S[r, c]
@@ -88,6 +99,11 @@ def theta_from_sdcor(pars: np.ndarray, terms: Any) -> np.ndarray:
         L = _safe_chol(V).T
         out.append(L[r, c])
     return np.concatenate(out)
+
+
+def _covariance(term: Any) -> str:
+    """A term's covariance structure (lme4's terms are all ``"unstructured"``)."""
+    return getattr(getattr(term, "spec", None), "covariance", "unstructured")
 
 
 def _safe_chol(m: np.ndarray) -> np.ndarray:
@@ -175,7 +191,7 @@ def drop_fixed(pr: LMMProblem, j: int) -> Callable[[float], LMMProblem]:
         b_y = b_x = np.zeros(0)
     ry = y0 - Xk @ b_y  # residuals of y0 and of X[:, j] on the other columns
     rx = xj - Xk @ b_x
-    Zt = pr.terms.Z().T.tocsr()
+    Zt = pr.eterms.Z().T.tocsr()  # the rows of ZtWXy are in the engine's term order
     cols = np.r_[keep, pr.p]
     ZtWX = pr.ZtWXy[:, keep]
     XWX = pr.XyWXy[np.ix_(keep, keep)]

@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from aurora.engine.lmm import factorize, pls_deviance
+from aurora.engine.lmm import LMMProblem, factorize, pls_deviance
 from aurora.errors import AuroraWarning, UnknownNameError
 from aurora.inference._confint_args import check_level, parm_indices
 from aurora.inference._devfun_lmm import (bobyqa, drop_fixed, sdcor_deviance,
@@ -196,6 +196,39 @@ def profile_lmm(result: Any, which: Any = None, alphamax: float = 0.01, maxpts: 
     >>> bool(np.all(np.diff(pr[".sigma"].zeta) > 0))
     True
     """
+    if not (isinstance(getattr(result, "problem", None), LMMProblem)
+            and hasattr(result, "refit_ml")):
+        raise NotImplementedError("likelihood profiles are available for linear mixed "
+                                  "models (aurora.lmer fits) only")
+    with _blas_threads(result.problem.q2):
+        return _profile(result, which, alphamax, maxpts, delta, delta_cutoff, devtol, maxmult)
+
+
+def confint_profile_lmm(result: Any, level: float = 0.95, parm: Any = None) -> pd.DataFrame:
+    """lme4's ``confint(m, parm, level, method = "profile")`` of an ``aurora.lmer`` fit.
+
+    Rows ``.sig01, ...`` (random-effect SDs and correlations, in ``theta``'s order),
+    ``.sigma``, then the fixed effects (those of ``parm`` only, in that order); columns
+    ``"2.5 %"``, ``"97.5 %"`` (for ``level = 0.95``).
+
+    Examples
+    --------
+    >>> import aurora, numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(3)
+    >>> g = np.repeat(np.arange(12), 8)
+    >>> df = pd.DataFrame({"y": rng.normal(size=12)[g] + rng.normal(size=96), "g": g})
+    >>> m = aurora.lmer("y ~ 1 + (1 | g)", df)
+    >>> ci = confint_profile_lmm(m, parm="(Intercept)")
+    >>> bool(ci.iloc[0, 0] < m.fixef.iloc[0] < ci.iloc[0, 1])
+    True
+    """
+    check_level(level)
+    return profile_lmm(result, which=parm).confint(level)
+
+
+# ---------------------------------------------------------------------------- internals
+def _profile(result: Any, which: Any, alphamax: float, maxpts: int, delta: float | None,
+             delta_cutoff: float, devtol: float, maxmult: float) -> LMMProfile:
     ml = result.refit_ml()
     pr, terms = ml.problem, ml.terms
     theta = np.asarray(ml.fit.theta, dtype=float)
@@ -234,29 +267,20 @@ def profile_lmm(result: Any, which: Any = None, alphamax: float = 0.01, maxpts: 
     return LMMProfile(names, nvp, opt, base, tuple(out))
 
 
-def confint_profile_lmm(result: Any, level: float = 0.95, parm: Any = None) -> pd.DataFrame:
-    """lme4's ``confint(m, parm, level, method = "profile")`` of an ``aurora.lmer`` fit.
+def _blas_threads(q2: int) -> Any:
+    """One BLAS thread unless the dense block is large: a profile makes thousands of small
+    LAPACK calls, and threads waiting for a busy core make each one slower (as the engine's
+    fit does, :mod:`aurora.engine.lmm_optimize`)."""
+    import contextlib
 
-    Rows ``.sig01, ...`` (random-effect SDs and correlations, in ``theta``'s order),
-    ``.sigma``, then the fixed effects (those of ``parm`` only, in that order); columns
-    ``"2.5 %"``, ``"97.5 %"`` (for ``level = 0.95``).
+    if q2 >= 2500:
+        return contextlib.nullcontext()
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
 
-    Examples
-    --------
-    >>> import aurora, numpy as np, pandas as pd
-    >>> rng = np.random.default_rng(3)
-    >>> g = np.repeat(np.arange(12), 8)
-    >>> df = pd.DataFrame({"y": rng.normal(size=12)[g] + rng.normal(size=96), "g": g})
-    >>> m = aurora.lmer("y ~ 1 + (1 | g)", df)
-    >>> ci = confint_profile_lmm(m, parm="(Intercept)")
-    >>> bool(ci.iloc[0, 0] < m.fixef.iloc[0] < ci.iloc[0, 1])
-    True
-    """
-    check_level(level)
-    return profile_lmm(result, which=parm).confint(level)
-
-
-# ---------------------------------------------------------------------------- internals
 def _variance_zeta(pr: Any, opt: np.ndarray, w: int, lower: np.ndarray, upper: np.ndarray,
                    base: float, devtol: float) -> Callable:
     """``zeta(xx, start)`` of ``profile.merMod`` for variance parameter ``w``."""

@@ -205,8 +205,12 @@ def test_correlation_at_the_bound_uses_pivoted_cholesky():
                                rtol=1e-12)
 
 
-def test_drop_fixed_equals_a_problem_built_directly():
-    m = fit("lmer_crossed")
+@pytest.mark.parametrize("formula", ["y ~ x + (1 | a) + (1 | b)",
+                                     "y ~ x + (1 | a) + (1 + x | b)"])  # engine order != lme4's
+def test_drop_fixed_equals_a_problem_built_directly(formula):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = aurora.lmer(formula, mixed_data("crossed"))
     pr = m.problem
     X = pr.X
     y0 = pr.y + X @ pr.beta0
@@ -227,6 +231,14 @@ def test_spline_errors_as_r():
         interp_spline([0.0, 1, 2], [0.0, 1, 2])
     with pytest.raises(SplineError, match="monotone"):
         back_spline(interp_spline([0.0, 1, 2, 3, 4], [0.0, 1, 0.5, 2, 3]))
+
+
+def test_glmm_is_refused():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = aurora.glmer("yb ~ x + (1 | g)", mixed_data("glmm"), family="binomial")
+    with pytest.raises(NotImplementedError, match="linear mixed models"):
+        confint_profile_lmm(m)
 
 
 def test_bad_arguments():
