@@ -287,7 +287,8 @@ def lme_family(family: Any, link: str | None = None, theta: float | None = None)
     fam = get_family(family, link=link) if isinstance(family, str) else family
     name = getattr(fam, "name", str(fam))
     lname = getattr(getattr(fam, "link", None), "name", link)
-    if name.startswith("Negative Binomial") or name in ("negative_binomial", "nb"):
+    if name.lower().replace("_", " ").replace(".", " ").startswith("negative binomial") or \
+            name == "nb":
         kind = "negative.binomial"
         theta = theta if theta is not None else getattr(fam, "_theta", None)
     elif name in ("quasipoisson", "quasibinomial", "quasi"):

@@ -56,7 +56,7 @@ def fit_glmer_plan(plan: Any, family: Any, nAGQ: int = 1, control: dict | None =
     >>> plan = compile_plan("breaks ~ tension + (1 | wool)", df, family="poisson",
     ...                     random=True, factor_coding="never")
     >>> round(float(fit_glmer_plan(plan, "poisson").fixef.iloc[0]), 4)
-    3.5943
+    3.5896
     """
     from aurora.engine.glmm import glmm_model
     from aurora.engine.glmm_agq import check_agq
@@ -192,7 +192,7 @@ def glmer(formula: str, data: Any, family: Any = "binomial", nAGQ: int = 1,
                 "method='PQL' needs aurora.models.pql (MASS::glmmPQL), which is not "
                 "available in this version; use method='Laplace'") from None
         return glmm_pql(formula, data, family, weights=weights, offset=offset,
-                        na_action=na_action, control=control)
+                        na_action=na_action, control=control, data_name=data_name)
     if str(method) != "Laplace":
         raise ModelSpecError(f"unknown method {method!r}", "use 'Laplace' or 'PQL'")
     fam, _ = _family_arg(family)

@@ -136,3 +136,14 @@ def test_new_levels_at_predict(glmm):
     assert np.isclose(p.iloc[1], np.exp(m.fixef.iloc[0] + m.fixef.iloc[1]))
     with pytest.raises(aurora.errors.FactorLevelError, match="new levels"):
         m.predict(nd, allow_new_levels=False)
+
+
+def test_pql_dispatches_to_glmm_pql():
+    from aurora.models.pql import glmm_pql
+
+    df = mixed_data("glmmpql_binary")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        a = aurora.glmer("yb ~ x + (1 | g)", df, family="binomial", method="PQL")
+        b = glmm_pql("yb ~ x + (1 | g)", df, "binomial")
+    assert np.allclose(np.asarray(a.fixef, dtype=float), np.asarray(b.fixef, dtype=float))
