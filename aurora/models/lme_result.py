@@ -251,8 +251,8 @@ class LMEResult:
     def residuals(self, type: str = "response") -> pd.Series:
         """Residuals at the innermost level (nlme's ``residuals(m, type)``):
         ``"response"`` (y - fitted), ``"pearson"`` (times the square root of the variance
-        weights, divided by sigma) or ``"normalized"`` (Pearson residuals whitened by the
-        correlation structure)."""
+        weights, divided by sigma) or ``"normalized"`` (Pearson residuals times the inverse
+        Cholesky factor of each group's correlation matrix, as nlme)."""
         if type == "response":
             r = self._resid()
         elif type == "pearson":
@@ -261,7 +261,7 @@ class LMEResult:
             r = self._pearson()
             corr = self.fit.problem.corr
             if corr is not None:
-                r = corr.whiten(r[:, None], self.fit.corr_par)[0][:, 0]
+                r = corr.whiten(r[:, None], self.fit.corr_par, "cholesky")[0][:, 0]
         else:
             raise ValueError(f"unknown residual type {type!r}; use 'response', 'pearson' or "
                              "'normalized'")

@@ -331,3 +331,28 @@ def test_matrix_level_dense_block_equals_one_level_identity_block():
     assert abs(a.loglik - b.loglik) < 1e-8
     assert np.allclose(a.fitted_values(), b.fitted_values(), atol=1e-6)
     assert [r.shape for r in a.random_blocks()] == [(20, 1), (6, 1)]
+
+
+@pytest.mark.parametrize("kind,time", [("ar1", "gaps"), ("ar1", "shuffled"), ("cs", None)])
+def test_fast_whitening_agrees_with_nlme_cholesky_factor(kind, time):
+    """The O(n) square roots the fit uses give the cross-products and log determinant of
+    nlme's factor (the Cholesky factor in data order), for unequal groups, gaps in the
+    times and rows out of time order; negative correlations too."""
+    from aurora.engine.lme_corr import corr_structure
+
+    z = _normals(400, 1.25)
+    sizes = [1, 2, 5, 7, 3, 6, 6, 4]
+    g = np.repeat(np.arange(len(sizes)), sizes)
+    t = np.concatenate([np.cumsum(1 + (np.abs(z[i * 10:i * 10 + s]) > 1)) for i, s in
+                        enumerate(sizes)])
+    if time == "shuffled":
+        perm = np.argsort(z[200:200 + g.size])
+        g, t = g[perm], t[perm]
+    cs = corr_structure(kind, g, t if kind == "ar1" else None)
+    A = z[100:100 + 3 * g.size].reshape(g.size, 3)
+    for rho in (0.6, -0.15):
+        zz = cs.unconstrained(rho)
+        F, hf = cs.whiten(A, zz)
+        C, hc = cs.whiten(A, zz, "cholesky")
+        assert np.allclose(F.T @ F, C.T @ C, rtol=1e-12, atol=1e-12)
+        assert abs(hf - hc) < 1e-12
