@@ -1,7 +1,7 @@
 """The ``aurora`` command: ``aurora demo`` and ``aurora fit FORMULA --data FILE.csv``.
 
-``aurora demo`` fits GLMs, GAMs and a linear mixed model to the datasets the package
-ships and prints each summary as R prints it.
+``aurora demo`` fits GLMs, GAMs, a linear mixed model and an additive mixed model to the
+datasets the package ships and prints each summary as R prints it.
 
 Errors in what the user gave (a data file that cannot be read, an unknown column,
 family or link, a formula that does not parse, and any other
@@ -37,6 +37,9 @@ _DEMOS = (
      "Volume ~ te(Girth, Height, k = 4)", "trees", "gaussian", {}),
     ("Linear mixed model (lme4::lmer, REML): growth of 50 chicks on four diets (ChickWeight)",
      "weight ~ Time + Diet + (1 + Time | Chick)", "ChickWeight", "gaussian", {}),
+    ("Additive mixed model (gamm4::gamm4): a smooth growth curve and a random intercept\n"
+     "per chick (ChickWeight): summary(m$gam), then summary(m$mer)",
+     "weight ~ Diet + s(Time) + (1 | Chick)", "ChickWeight", "gaussian", {}),
 )
 _EXIT_USAGE = 2  # argparse's status for bad arguments; ours for bad input
 _SNIFF_BYTES = 8192
@@ -60,10 +63,15 @@ def demo(out: TextIO | None = None) -> None:
         data = aurora.datasets.load(dataset)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            if aurora.parse(formula).random_effects:  # Gaussian: lme4 prints Data: <name>
+            ast = aurora.parse(formula)
+            if ast.random_effects and ast.smooths:
+                from aurora.api import gamm
+
+                m = gamm(formula, data, family=family, **kw)
+            elif ast.random_effects:  # Gaussian: lme4 prints Data: <name>
                 m = aurora.lmer(formula, data, data_name=dataset, **kw)
             else:
-                fit = aurora.gam if aurora.parse(formula).smooths else aurora.glm
+                fit = aurora.gam if ast.smooths else aurora.glm
                 m = fit(formula, data, family=family, **kw)
         print("=" * 78, file=out)
         print(title, file=out)

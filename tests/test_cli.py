@@ -47,13 +47,17 @@ def test_demo_prints_r_style_summaries(capsys):
     out = capsys.readouterr().out
     assert out.count("Number of Fisher Scoring iterations") == 4
     assert "Theta:" in out  # the negative binomial fit
-    assert out.count("Approximate significance of smooth terms:") == 2  # the GAMs
+    assert out.count("Approximate significance of smooth terms:") == 3  # GAMs and the GAMM
     # the linear mixed model, printed as lme4's summary.merMod
     for line in ("Linear mixed model fit by REML ['lmerMod']",
                  "Formula: weight ~ Time + Diet + (1 + Time | Chick)", "   Data: ChickWeight",
                  "Random effects:", "Number of obs: 578, groups:  Chick, 50",
                  "Correlation of Fixed Effects:"):
         assert line in out.splitlines(), line
+    # the GAMM, printed as gamm4's summary(m$gam) and summary(m$mer)
+    assert out.count("Linear mixed model fit by REML ['lmerMod']") == 2
+    assert "lmer.REML = 5558.8  Scale est. = 761.56    n = 578" in out.splitlines()
+    assert " Xr       s(Time)     257.8    16.06   " in out.splitlines()
 
 
 def test_fit_prints_the_summary_r_printed(capsys):
