@@ -17,6 +17,12 @@
 #                   as.data.frame(pr) holds them (sorted by the parameter), and the
 #                   backward spline (attr(pr, "backward")) at the zeta values `zeta_grid`
 #   subset          (some cases) confint(m, parm = <names>, method = "profile")
+#   fixed_by_refit  (some cases) the fixed effects' profile intervals found directly: each
+#                   coefficient's column moved into an offset, the model refitted by ML
+#                   (lmer) and uniroot() on sign * sqrt(deviance - base) = qnorm(...).
+#                   For lmer_weights lme4's profile.merMod is wrong for the fixed effects
+#                   (its refits with prior weights start the profile at zeta ~ 5.9 one
+#                   step from the estimate): these refits are the reference there.
 #
 # Doubles have 17 significant digits; NA / NaN / Inf are null. Tables are
 # {rows, columns, values (list of rows)}.
@@ -94,14 +100,14 @@ record <- function(name, subset = NULL, c = find_case(name), description = c$des
                                tolerance = 1e-12)))
   ci <- quietly(confint(m, method = "profile"))
   pr <- quietly(profile(m))
-  ci90 <- confint(pr$value, level = 0.90)
+  ci90 <- quietly(confint(pr$value, level = 0.90))$value
   # the profile confint() computes is profile(m): the same intervals
-  stopifnot(isTRUE(all.equal(ci$value, confint(pr$value), tolerance = 0)))
+  stopifnot(isTRUE(all.equal(ci$value, quietly(confint(pr$value))$value, tolerance = 0)))
   out <- list(name = name, description = description, formula = c$formula, data = c$data,
               is_reml = c$is_reml, weights = c$weights, level = 0.95,
               confint = table_json(ci$value), confint_90 = table_json(ci90),
               profile = profile_points(pr$value),
-              warnings = ci$warnings, messages = ci$messages)
+              warnings = I(unique(ci$warnings)), messages = I(unique(ci$messages)))
   if (!is.null(subset)) {
     sub <- quietly(confint(m, parm = subset, method = "profile"))
     out$subset <- list(parm = I(subset), confint = table_json(sub$value),
@@ -110,11 +116,56 @@ record <- function(name, subset = NULL, c = find_case(name), description = c$des
   out
 }
 
+# the fixed effects' profile intervals by direct ML refits with an offset and uniroot
+fixed_by_refit <- function(m, level = 0.95) {
+  mML <- refitML(m)
+  base <- deviance(mML)
+  X <- getME(mML, "X")
+  est <- fixef(mML)
+  se <- sqrt(diag(as.matrix(vcov(mML))))
+  mf <- model.frame(m)
+  d0 <- data.frame(.y = model.response(mf), .w = if (is.null(weights(m))) 1 else weights(m))
+  for (v in all.vars(subbars(formula(m))[[3]])) if (v %in% names(mf)) d0[[v]] <- mf[[v]]
+  bars <- paste(vapply(findbars(formula(m)), function(b) paste0("(", deparse(b), ")"),
+                       character(1)), collapse = " + ")
+  zq <- qnorm(c((1 - level) / 2, (1 + level) / 2))
+  ci <- t(vapply(seq_along(est), function(j) {
+    zeta <- function(val) {
+      d <- d0
+      d$.Xd <- X[, -j, drop = FALSE]
+      d$.off <- val * X[, j]
+      f <- as.formula(paste(".y ~ 0 + .Xd + offset(.off) +", bars))
+      m2 <- lmer(f, data = d, weights = .w, REML = FALSE)
+      sign(val - est[j]) * sqrt(max(0, deviance(m2) - base))
+    }
+    c(uniroot(function(v) zeta(v) - zq[1], est[j] - c(10, 1e-3) * se[j], tol = 1e-10)$root,
+      uniroot(function(v) zeta(v) - zq[2], est[j] + c(1e-3, 10) * se[j], tol = 1e-10)$root)
+  }, numeric(2)))
+  dimnames(ci) <- list(names(est), colnames(confint(m, method = "Wald")))
+  table_json(ci)
+}
+
 cases <- list(
-  record("lmer_intercept_reml", subset = c(".sigma", "x")),
+  local({
+    out <- record("lmer_intercept_reml", subset = c(".sigma", "x"))
+    c <- find_case("lmer_intercept_reml")
+    env <- new.env(parent = globalenv())
+    assign("dat", read_dataset(c$data), envir = env)
+    out$fixed_by_refit <- fixed_by_refit(eval(str2lang(sprintf("lmer(%s, data = dat)", c$formula)), env))
+    out
+  }),
   record("lmer_slope_corr"),
   record("lmer_crossed"),
   record("lmer_singular", subset = ".sig01"),
+  local({
+    out <- record("lmer_weights")
+    c <- find_case("lmer_weights")
+    env <- new.env(parent = globalenv())
+    assign("dat", read_dataset(c$data), envir = env)
+    m <- eval(str2lang(sprintf("lmer(%s, data = dat, weights = %s)", c$formula, c$weights)), env)
+    out$fixed_by_refit <- fixed_by_refit(m)
+    out
+  }),
   record("profile_boundary",
          c = list(formula = "y ~ x + (1 | g) + (0 + t | g)", data = "mixed_long.csv",
                   is_reml = TRUE, weights = NULL),
