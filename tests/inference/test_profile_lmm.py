@@ -12,7 +12,10 @@ Tolerances:
   first step from the estimate already has zeta ~ 5.9; confint gives NA and a far too
   narrow interval). There the reference is ``fixed_by_refit``: the same profile found by
   R refitting lmer with the coefficient's column in an offset, ``uniroot`` on zeta (also
-  recorded for lmer_intercept_reml, where it agrees with lme4's profile to 2e-7).
+  recorded for lmer_intercept_reml, where it agrees with lme4's profile to 2e-7). lme4's
+  profiling with prior weights is its open issue lme4/lme4#192 ("Profiling fails with
+  prior weights"); the variance parameters' part was fixed (``ldW`` in ``devfun2``), the
+  fixed effects' refits (``fe.zeta``) still disagree with direct refits.
 * Step rules: from lme4's own points, ``nextpar`` gives lme4's next point to 1e-12.
 * Splines: ``backSpline(interpSpline(.zeta ~ par))`` on lme4's points equals lme4's at a
   grid of zeta values to 1e-12 (NaN where lme4 gives NA).
