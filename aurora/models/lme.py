@@ -271,7 +271,7 @@ def prepare_lme(formula: str, data: Any, correlation: str | None = None, weights
         corr_formula = spec.formula("/".join(lv.name for lv in levels))
     text = ast.text or str(ast)
     if variance_formula is None and weights is not None:
-        variance_formula = f"~1/{weights if isinstance(weights, str) else 'weights'}"
+        variance_formula = f"~I(1/{weights if isinstance(weights, str) else 'weights'})"
     info = LMEInfo(text, fixed_formula_text(text), _level_formulas(levels, terms, text),
                    corr_formula, variance_formula, data_name, na_action)
     return LMEModel(plan, levels, corr, info, frame.index, fixed_df(plan.X, levels))
@@ -330,7 +330,7 @@ def lme(formula: str, data: Any, correlation: str | None = None, REML: bool = Tr
         REML (default) or maximum likelihood (nlme's ``method``).
     weights : str or array-like, optional
         Prior weights ``w``: residual variance ``sigma^2 / w`` (nlme's
-        ``varFixed(~ 1/w)``).
+        ``varFixed(~ I(1/w))``, printed so).
     na_action : {"omit", "exclude", "raise"}
     control : dict, optional
         Optimiser settings (:data:`aurora.engine.lme_fit.LME_CONTROL`).

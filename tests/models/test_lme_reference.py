@@ -356,3 +356,18 @@ def test_fast_whitening_agrees_with_nlme_cholesky_factor(kind, time):
         C, hc = cs.whiten(A, zz, "cholesky")
         assert np.allclose(F.T @ F, C.T @ C, rtol=1e-12, atol=1e-12)
         assert abs(hf - hc) < 1e-12
+
+
+def test_prior_weights_as_nlme_varfixed():
+    """weights="w" is nlme's weights = varFixed(~ I(1/w)): R gives (nlme 3.1.162, data
+    lme_ar1 with w = 1 + time %% 3) these estimates."""
+    from aurora.models.lme import lme
+
+    d = mixed_data("lme_ar1")
+    d["w"] = 1 + d["time"] % 3
+    m = lme("y ~ time + (1 | g)", d, correlation="ar1(time | g)", weights="w")
+    assert _rel(m.fixef, [1.356996273, 0.2658048653]) < 1e-5
+    assert _rel(m.sigma, 1.423903341) < 1e-4
+    assert _rel(m.loglik, -554.914119) < 1e-6
+    assert _rel(m.fit.rho, 0.578334765) < 1e-4
+    assert " Formula: ~I(1/w) " in str(m.summary())
