@@ -379,7 +379,8 @@ def lme(formula: str, data: Any, correlation: str | None = None, REML: bool = Tr
                      model.data_index, model.fixed_df)
 
 
-def predict_lme(m: Any, newdata: Any, re_form: Any, level: int | None, new_levels: str) -> pd.Series:
+def predict_lme(m: Any, newdata: Any, re_form: Any, level: int | None,
+                new_levels: str) -> pd.Series:
     """See :meth:`aurora.models.lme_result.LMEResult.predict` (link scale)."""
     from aurora.models._lme_tables import predict_lme as _predict
 

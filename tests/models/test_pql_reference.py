@@ -109,7 +109,8 @@ def test_summary_text():
     for la, lb in zip(a, b):
         if la == lb:
             continue
-        assert len(la) == len(lb) and _NUM.sub("#", la).split() == _NUM.sub("#", lb).split(), (la, lb)
+        assert len(la) == len(lb), (la, lb)
+        assert _NUM.sub("#", la).split() == _NUM.sub("#", lb).split(), (la, lb)
         for x, y in zip(_NUM.findall(la), _NUM.findall(lb)):
             assert abs(float(x) - float(y)) <= 1e-5 * abs(float(y)) + 1e-7, (la, lb)
 
