@@ -207,9 +207,24 @@ def profile_lmm(result: Any, which: Any = None, alphamax: float = 0.01, maxpts: 
 def confint_profile_lmm(result: Any, level: float = 0.95, parm: Any = None) -> pd.DataFrame:
     """lme4's ``confint(m, parm, level, method = "profile")`` of an ``aurora.lmer`` fit.
 
-    Rows ``.sig01, ...`` (random-effect SDs and correlations, in ``theta``'s order),
-    ``.sigma``, then the fixed effects (those of ``parm`` only, in that order); columns
-    ``"2.5 %"``, ``"97.5 %"`` (for ``level = 0.95``).
+    Parameters
+    ----------
+    result : MixedResult
+        An ``aurora.lmer`` fit; REML fits are profiled on the ML deviance after an ML refit,
+        as lme4 does.
+    level : float
+        Confidence level.
+    parm : str, int or sequence, optional
+        As ``which`` of :func:`profile_lmm`: names, positions from 0 (lme4's are from 1),
+        ``"theta_"`` or ``"beta_"``; all parameters when None.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows ``.sig01, ...`` (random-effect SDs and correlations, in ``theta``'s order),
+        ``.sigma``, then the fixed effects (those selected, in that order); columns
+        ``"2.5 %"``, ``"97.5 %"`` (for ``level = 0.95``). An SD or correlation whose profile
+        stops at its bound before the quantile gets the bound (an SD's lower end 0).
 
     Examples
     --------
@@ -230,7 +245,8 @@ def confint_profile_lmm(result: Any, level: float = 0.95, parm: Any = None) -> p
 def _profile(result: Any, which: Any, alphamax: float, maxpts: int, delta: float | None,
              delta_cutoff: float, devtol: float, maxmult: float) -> LMMProfile:
     ml = result.refit_ml()
-    pr, terms = ml.problem, ml.terms
+    pr = ml.problem
+    terms = pr.terms  # lme4's order: the order of theta
     theta = np.asarray(ml.fit.theta, dtype=float)
     sigma = float(ml.sigma)
     beta = np.asarray(ml.fixef, dtype=float)
