@@ -30,6 +30,7 @@ OUTPUTS = {
     "mixed_longitudinal.py": ["mixed_longitudinal.png", "mixed_longitudinal_caterpillar.png"],
     "mixed_binomial.py": ["mixed_binomial.csv", "mixed_binomial.png",
                           "mixed_binomial_caterpillar.png"],
+    "mixed_gamm.py": ["mixed_gamm.png", "mixed_gamm_smooths.png", "mixed_gamm_caterpillar.png"],
     "mixed_nested_crossed.py": ["mixed_nested.csv", "mixed_crossed.csv",
                                 "mixed_nested_crossed.png"],
 }
