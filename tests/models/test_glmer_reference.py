@@ -4,11 +4,14 @@ Tolerances (issue 11, Laplace and AGQ GLMMs): the Laplace / quadrature deviance 
 relative; fixed effects and theta 1e-3; their standard errors, the conditional modes and
 their SDs, fitted values and predictions 1e-3; the printed summary identical to lme4's.
 
-aurora follows lme4's own steps (PIRLS as ``pwrssUpdate``, stage 1 by BOBYQA, stage 2 by a
-transcription of lme4's Nelder-Mead, ``deriv12`` for the covariance), so the estimates
-agree far below these tolerances; the stage-1 BOBYQA ends a few 1e-8 from minqa's, and
-where that moves a printed number by one unit in its last digit (estimates apart by more
-than 1e-7) the summary is compared token by token with that slack, as the lmer tests do.
+aurora follows lme4's own steps (PIRLS as ``pwrssUpdate``, stage 1 by a transcription of
+minqa's BOBYQA, stage 2 by a transcription of lme4's Nelder-Mead, ``deriv12`` for the
+covariance), so the estimates agree far below these tolerances and the evaluation counts
+are lme4's. The deviances agree to ~1e-15 relative, not bitwise (summation order, the
+sparse Cholesky), and near the flat stage-1 optimum that rounding moves BOBYQA's last
+steps by ~1e-7 in theta, which Nelder-Mead's stopping rule carries into the estimates: where
+that moves a printed number by one unit in its last digit (estimates apart by more than
+1e-7) the summary is compared token by token with that slack, as the lmer tests do.
 """
 from __future__ import annotations
 
