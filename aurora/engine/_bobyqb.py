@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 
-from aurora.engine._bobyqa_sub import altmov, trsbox, update
+from aurora.engine._bobyqa_model import altmov, gradient_test, shift_base
+from aurora.engine._bobyqa_sub import trsbox, update
 
 __all__ = ["bobyqb"]
 
@@ -110,7 +111,7 @@ def bobyqb(n, npt, x, xl, xu, rhobeg, rhoend, maxfun, sl, su, calfun):
             label = 90
         if label == 90:
             if dsq <= 1.0e-3 * xoptsq:
-                _shift_base(n, npt, nptm, xoptsq, xpt, xopt, bmat, zmat, pq, hq, xbase, xnew,
+                shift_base(n, npt, nptm, xoptsq, xpt, xopt, bmat, zmat, pq, hq, xbase, xnew,
                             sl, su, vlag, w)
                 xoptsq = 0.0
             label = 210 if ntrits == 0 else 230
@@ -312,7 +313,7 @@ def bobyqb(n, npt, x, xl, xu, rhobeg, rhoend, maxfun, sl, su, calfun):
                     for i in range(1, n + 1):
                         gopt[i] = gopt[i] + temp * xpt[k][i]
             if ntrits > 0:
-                itest = _gradient_test(n, npt, nptm, nh, fval, kopt, zmat, xpt, xopt, bmat, sl,
+                itest = gradient_test(n, npt, nptm, nh, fval, kopt, zmat, xpt, xopt, bmat, sl,
                                        su, gopt, pq, hq, vlag, w, itest)
             if ntrits == 0:
                 label = 60
@@ -381,106 +382,3 @@ def _finish(n, x, xl, xu, xbase, xopt, sl, su, fval, kopt, fsave, f, ierr):
                 x[i] = xu[i]
         f = fval[kopt]
     return f, ierr
-
-
-def _shift_base(n, npt, nptm, xoptsq, xpt, xopt, bmat, zmat, pq, hq, xbase, xnew, sl, su,
-                vlag, w):
-    """BOBYQB's shift of XBASE to XOPT (the block after label 90)."""
-    fracsq = 0.25 * xoptsq
-    sumpq = 0.0
-    for k in range(1, npt + 1):
-        sumpq = sumpq + pq[k]
-        sm = -0.5 * xoptsq
-        for i in range(1, n + 1):
-            sm = sm + xpt[k][i] * xopt[i]
-        w[npt + k] = sm
-        temp = fracsq - 0.5 * sm
-        for i in range(1, n + 1):
-            w[i] = bmat[k][i]
-            vlag[i] = sm * xpt[k][i] + temp * xopt[i]
-            ip = npt + i
-            for j in range(1, i + 1):
-                bmat[ip][j] = bmat[ip][j] + w[i] * vlag[j] + vlag[i] * w[j]
-    for jj in range(1, nptm + 1):
-        sumz = sumw = 0.0
-        for k in range(1, npt + 1):
-            sumz = sumz + zmat[k][jj]
-            vlag[k] = w[npt + k] * zmat[k][jj]
-            sumw = sumw + vlag[k]
-        for j in range(1, n + 1):
-            sm = (fracsq * sumz - 0.5 * sumw) * xopt[j]
-            for k in range(1, npt + 1):
-                sm = sm + vlag[k] * xpt[k][j]
-            w[j] = sm
-            for k in range(1, npt + 1):
-                bmat[k][j] = bmat[k][j] + sm * zmat[k][jj]
-        for i in range(1, n + 1):
-            ip = i + npt
-            temp = w[i]
-            for j in range(1, i + 1):
-                bmat[ip][j] = bmat[ip][j] + temp * w[j]
-    ih = 0
-    for j in range(1, n + 1):
-        w[j] = -0.5 * sumpq * xopt[j]
-        for k in range(1, npt + 1):
-            w[j] = w[j] + pq[k] * xpt[k][j]
-            xpt[k][j] = xpt[k][j] - xopt[j]
-        for i in range(1, j + 1):
-            ih += 1
-            hq[ih] = hq[ih] + w[i] * xopt[j] + xopt[i] * w[j]
-            bmat[npt + i][j] = bmat[npt + j][i]
-    for i in range(1, n + 1):
-        xbase[i] = xbase[i] + xopt[i]
-        xnew[i] = xnew[i] - xopt[i]
-        sl[i] = sl[i] - xopt[i]
-        su[i] = su[i] - xopt[i]
-        xopt[i] = 0.0
-
-
-def _gradient_test(n, npt, nptm, nh, fval, kopt, zmat, xpt, xopt, bmat, sl, su, gopt, pq, hq,
-                   vlag, w, itest):
-    """BOBYQB's test of the quadratic model's gradient against the interpolant's (three
-    failures in a row replace the model by the minimum-norm one)."""
-    for k in range(1, npt + 1):
-        vlag[k] = fval[k] - fval[kopt]
-        w[k] = 0.0
-    for j in range(1, nptm + 1):
-        sm = 0.0
-        for k in range(1, npt + 1):
-            sm = sm + zmat[k][j] * vlag[k]
-        for k in range(1, npt + 1):
-            w[k] = w[k] + sm * zmat[k][j]
-    for k in range(1, npt + 1):
-        sm = 0.0
-        for j in range(1, n + 1):
-            sm = sm + xpt[k][j] * xopt[j]
-        w[k + npt] = w[k]
-        w[k] = sm * w[k]
-    gqsq = gisq = 0.0
-    for i in range(1, n + 1):
-        sm = 0.0
-        for k in range(1, npt + 1):
-            sm = sm + bmat[k][i] * vlag[k] + xpt[k][i] * w[k]
-        if xopt[i] == sl[i]:
-            gqsq = gqsq + min(0.0, gopt[i]) ** 2
-            gisq = gisq + min(0.0, sm) ** 2
-        elif xopt[i] == su[i]:
-            gqsq = gqsq + max(0.0, gopt[i]) ** 2
-            gisq = gisq + max(0.0, sm) ** 2
-        else:
-            gqsq = gqsq + gopt[i] ** 2
-            gisq = gisq + sm * sm
-        vlag[npt + i] = sm
-    itest += 1
-    if gqsq < 10.0 * gisq:
-        itest = 0
-    if itest >= 3:
-        for i in range(1, max(npt, nh) + 1):
-            if i <= n:
-                gopt[i] = vlag[npt + i]
-            if i <= npt:
-                pq[i] = w[npt + i]
-            if i <= nh:
-                hq[i] = 0.0
-            itest = 0
-    return itest

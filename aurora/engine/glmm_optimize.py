@@ -184,7 +184,7 @@ def _stage1(fun, theta0: np.ndarray, lower: np.ndarray) -> np.ndarray:
 
 
 def fit_glmm(m: GLMMModel, nAGQ: int = 1, control: dict | None = None,
-             start: dict | None = None, state: PirlsState | None = None) -> GLMMFit:
+             start: dict | None = None) -> GLMMFit:
     """Fit a GLMM as lme4's ``glmer`` (see the module docstring).
 
     Parameters
