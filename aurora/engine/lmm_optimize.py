@@ -23,7 +23,7 @@ from aurora.engine.lmm import LMMProblem, PLSFactor, factorize, pls_deviance
 __all__ = ["LMMFit", "fit_lmm", "LMM_CONTROL", "is_singular"]
 
 LMM_CONTROL: dict[str, Any] = {
-    "optimizer": "nloptwrap",  # lme4's default (NLopt BOBYQA); or "L-BFGS-B" (scipy)
+    "optimizer": "nloptwrap",  # lme4's default (NLopt BOBYQA); "L-BFGS-B" (scipy); "none"
     "xtol_abs": 1e-8,      # nloptwrap's settings, as lme4's
     "ftol_abs": 1e-8,
     "maxeval": 100_000,
@@ -191,7 +191,10 @@ def _fit_lmm(pr: LMMProblem, REML: bool, theta0: np.ndarray | None,
             import nlopt  # noqa: F401
         except ImportError:  # pragma: no cover - nlopt is a dependency; scipy as fallback
             optimizer = "L-BFGS-B"
-    if optimizer == "nloptwrap":
+    if optimizer == "none":  # evaluate at theta0 (lme4's devFunOnly, then mkMerMod)
+        theta = np.maximum(theta0, lower)
+        fun(theta)
+    elif optimizer == "nloptwrap":
         theta = _bobyqa(fun, theta0, lower, ctl)
     elif optimizer == "L-BFGS-B":
         bounds = [(lo if np.isfinite(lo) else None, None) for lo in lower]
@@ -200,7 +203,8 @@ def _fit_lmm(pr: LMMProblem, REML: bool, theta0: np.ndarray | None,
                                 "gtol": ctl["gtol"], "maxcor": 20})
         theta = np.maximum(np.asarray(res.x, dtype=float), lower)
     else:
-        raise ValueError(f"unknown optimizer {optimizer!r}; use 'nloptwrap' or 'L-BFGS-B'")
+        raise ValueError(f"unknown optimizer {optimizer!r}; use 'nloptwrap', 'L-BFGS-B' or "
+                         "'none'")
     best = min(trace, key=lambda t: t[1])
     if best[1] < fun(theta):
         theta = best[0]
@@ -211,7 +215,7 @@ def _fit_lmm(pr: LMMProblem, REML: bool, theta0: np.ndarray | None,
     singular = is_singular(theta, lower, ctl["singular_tol"])
     messages = []
     converged = _check_gradient(fun, theta, lower, proj, ctl)
-    if not converged:
+    if not converged and optimizer != "none":
         k = int(np.argmax(np.abs(proj)))
         messages.append(f"Model failed to converge with max|grad| = {abs(proj[k]):.6g} "
                         f"(tol = {ctl['grad_tol']:g}, component {k + 1})")

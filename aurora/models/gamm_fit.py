@@ -112,7 +112,7 @@ def gamm_setup(plan: Any, used_names: list[str]) -> GammSetup:
 
 def fit_gamm_plan(plan: Any, REML: bool = True, control: dict | None = None,
                   call: dict | None = None, formula_text: str = "",
-                  used_names: list[str] | None = None) -> Any:
+                  used_names: list[str] | None = None, start: Any = None) -> Any:
     """Fit a compiled GAMM (Gaussian, identity link) as ``gamm4`` does.
 
     Parameters
@@ -128,6 +128,9 @@ def fit_gamm_plan(plan: Any, REML: bool = True, control: dict | None = None,
         The GAM formula as printed by the smooth summary.
     used_names : list of str, optional
         Names taken by the data's variables (default: the formula's variables).
+    start : array-like, optional
+        Starting theta in lme4's order (lme4's ``start``); with
+        ``control={"optimizer": "none"}`` the fit is evaluated there.
 
     Returns
     -------
@@ -151,7 +154,8 @@ def fit_gamm_plan(plan: Any, REML: bool = True, control: dict | None = None,
     if pr.n <= pr.p:
         raise DataError(f"{pr.n} observations for {pr.p} fixed effects",
                         "a mixed model needs more rows than fixed-effect columns")
-    fit = fit_lmm(pr, REML=REML, control=control)
+    fit = fit_lmm(pr, REML=REML, control=control,
+                  theta0=None if start is None else np.asarray(start, dtype=float))
     import warnings
 
     from aurora.errors import ConvergenceWarning

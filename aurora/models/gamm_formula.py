@@ -14,7 +14,7 @@ __all__ = ["gamm"]
 def gamm(formula: str, data: Any, family: Any = "gaussian", REML: bool = True,
          weights: Any = None, offset: Any = None, knots: dict | None = None,
          na_action: str = "omit", correlation: str | None = None, *, random: str | None = None,
-         subset: Any = None, control: dict | None = None):
+         subset: Any = None, control: dict | None = None, start: Any = None):
     """Fit a generalized additive mixed model (R: ``gamm4::gamm4``).
 
     Every smooth is re-parametrised as mgcv's ``smooth2random`` does: its penalty null
@@ -48,7 +48,10 @@ def gamm(formula: str, data: Any, family: Any = "gaussian", REML: bool = True,
         gamm4's ``random = ~ (1 | g)``: bars added to ``formula``.
     subset : str or array-like of bool, optional
     control : dict, optional
-        Optimiser settings (keys of ``aurora.engine.lmm_optimize.LMM_CONTROL``).
+        Optimiser settings (keys of ``aurora.engine.lmm_optimize.LMM_CONTROL``;
+        ``{"optimizer": "none"}`` evaluates the fit at ``start``).
+    start : array-like, optional
+        Starting theta, lme4's order (``m.mer.theta``'s).
 
     Returns
     -------
@@ -112,7 +115,7 @@ def gamm(formula: str, data: Any, family: Any = "gaussian", REML: bool = True,
     call = {"formula": text}
     return fit_gamm_plan(plan, REML=REML, control=control, call=call,
                          formula_text=deparse_formula(" ".join(printed.split()), cutoff=500),
-                         used_names=used_variable_names(ast, data))
+                         used_names=used_variable_names(ast, data), start=start)
 
 
 def _with_random(formula: str, random: str) -> str:
