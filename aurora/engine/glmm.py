@@ -232,15 +232,32 @@ def weighted_problem(m: GLMMModel, w: np.ndarray, z: np.ndarray, with_x: bool) -
     pairs = None
     if st.pairs is not None and st.pairs[0] == "dense":
         _, rows, ii, jj = st.pairs
-        Bd = B21.toarray().reshape(B21.shape[0], nl1, k1)
-        P = (Bd[ii][:, :, :, None] * Bd[jj][:, :, None, :]).reshape(ii.size, -1)
-        pairs = (rows, P)
+        pairs = (rows, _DensePairs(B21.toarray().reshape(B21.shape[0], nl1, k1), ii, jj))
     elif st.pairs is not None:
         rows, P0, p1, p2 = st.pairs
         P = sp.csr_matrix((B21.data[p1] * B21.data[p2], P0.indices, P0.indptr), shape=P0.shape)
         pairs = (rows, P)
     return LMMProblem(X, z, w, terms, S1, B21, M22, ZtWXy, Xy.T @ WXy, 0.0, st.B21_rows,
                       pairs, np.zeros(X.shape[1]))
+
+
+class _DensePairs:
+    """``P`` of ``LMMProblem.pairs`` for a small second block, as the linear map it stands
+    for: ``P @ vec(D)`` is the lower triangle (``ii >= jj``) of ``B21 blockdiag(D) B21'``,
+    formed densely (``q2`` small) instead of from the stored pair products."""
+
+    def __init__(self, Bd: np.ndarray, ii: np.ndarray, jj: np.ndarray) -> None:
+        self.Bd, self.ii, self.jj = Bd, ii, jj
+
+    def __matmul__(self, v: np.ndarray) -> np.ndarray:
+        q2, nl, k = self.Bd.shape
+        D = np.asarray(v, dtype=float).reshape(nl, k, k)
+        B = self.Bd.reshape(q2, -1)
+        if k == 1:
+            M = (B * D[:, 0, 0]) @ B.T
+        else:
+            M = np.einsum("ila,lab->ilb", self.Bd, D).reshape(q2, -1) @ B.T
+        return M[self.ii, self.jj]
 
 
 def lambda_times(terms: Any, blocks: list[np.ndarray], u: np.ndarray) -> np.ndarray:
