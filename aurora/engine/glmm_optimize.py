@@ -207,13 +207,32 @@ def fit_glmm(m: GLMMModel, nAGQ: int = 1, control: dict | None = None,
         return _fit_glmm(m, nAGQ, control, start)
 
 
-def _fit_glmm(m: GLMMModel, nAGQ: int, control: dict | None, start: dict | None) -> GLMMFit:
+def _control(control: dict | None) -> dict:
+    unknown = sorted(set(control or {}) - set(GLMM_CONTROL))
+    if unknown:
+        from aurora.errors import ModelSpecError
+
+        raise ModelSpecError(f"unknown glmer control setting(s) {unknown}",
+                             f"use keys of GLMM_CONTROL: {', '.join(GLMM_CONTROL)}")
     ctl = dict(GLMM_CONTROL)
     ctl.update(control or {})
+    return ctl
+
+
+def _fit_glmm(m: GLMMModel, nAGQ: int, control: dict | None, start: Any) -> GLMMFit:
+    ctl = _control(control)
     terms = m.terms
     nth = m.ntheta
     lower_th = terms.lower
+    if start is not None and not isinstance(start, dict):  # lme4: a numeric start is theta
+        start = {"theta": start}
     start = dict(start or {})
+    bad = sorted(set(start) - {"theta", "fixef"})
+    if bad:
+        from aurora.errors import ModelSpecError
+
+        raise ModelSpecError(f"bad name(s) for start ({', '.join(bad)})",
+                             "give start as {'theta': [...], 'fixef': [...]}")
     theta0 = np.asarray(start.get("theta", terms.theta0), dtype=float)
     init0 = bool(ctl["nAGQ0initStep"])
     st = initial_state(m, theta0)

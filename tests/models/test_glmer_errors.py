@@ -147,3 +147,13 @@ def test_pql_dispatches_to_glmm_pql():
         a = aurora.glmer("yb ~ x + (1 | g)", df, family="binomial", method="PQL")
         b = glmm_pql("yb ~ x + (1 | g)", df, "binomial")
     assert np.allclose(np.asarray(a.fixef, dtype=float), np.asarray(b.fixef, dtype=float))
+
+
+def test_control_and_start_are_checked(glmm):
+    with pytest.raises(ModelSpecError, match="unknown glmer control"):
+        aurora.glmer("yb ~ x + (1 | g)", glmm, family="binomial", control={"maxiter": 3})
+    with pytest.raises(ModelSpecError, match="bad name"):
+        aurora.glmer("yb ~ x + (1 | g)", glmm, family="binomial", start={"beta": [0, 0]})
+    a = _quiet("yb ~ x + (1 | g)", glmm, family="binomial", start={"theta": [1.1]})
+    b = _quiet("yb ~ x + (1 | g)", glmm, family="binomial", start=[1.1])
+    assert np.allclose(a.fixef, b.fixef)
