@@ -226,20 +226,49 @@ class MixedResult:
         return varcorr_frame(self.terms, self.fit.theta, self.sigma)
 
     # ------------------------------------------------------------------ inference
-    def conf_int(self, level: float = 0.95, method: str = "Wald") -> pd.DataFrame:
-        """Confidence intervals (lme4's ``confint``). ``"Wald"``: fixed effects
-        ``beta +- z se``; the variance parameters (``.sig01``..., ``.sigma``) are NaN, as
-        lme4 gives them."""
-        if method != "Wald":
-            raise NotImplementedError(f"method={method!r} is not available yet; use "
-                                      "method='Wald'")
+    def conf_int(self, level: float = 0.95, method: str = "profile",
+                 parm: Any = None) -> pd.DataFrame:
+        """Confidence intervals (lme4's ``confint``).
+
+        ``"profile"`` (the default, as lme4's): likelihood-profile intervals for the
+        variance parameters (``.sig01``..., ``.sigma``, on the standard-deviation and
+        correlation scale) and the fixed effects (lme4's ``profile.merMod`` and
+        ``confint.thpr``). ``"Wald"``: fixed effects ``beta +- z se``; the variance
+        parameters are NaN, as lme4 gives them. ``parm`` picks rows by name.
+        """
+        from aurora.inference._confint_args import resolve_ci_method
+
+        method = resolve_ci_method(method)
+        if method == "profile":
+            from aurora.inference.profile_lmm import confint_profile_lmm
+
+            return confint_profile_lmm(self, level=level, parm=parm)
         a = (1 - level) / 2
         q = stats.norm.ppf(1 - a)
         nsig = len(self.fit.theta)
         rows = [f".sig{i + 1:02d}" for i in range(nsig)] + [".sigma"] + list(self.column_names)
         lo = np.r_[np.full(nsig + 1, np.nan), self.fixef - q * self.bse]
         hi = np.r_[np.full(nsig + 1, np.nan), self.fixef + q * self.bse]
-        return pd.DataFrame({_pct(a): lo, _pct(1 - a): hi}, index=rows)
+        out = pd.DataFrame({_pct(a): lo, _pct(1 - a): hi}, index=rows)
+        if parm is not None:
+            out = out.loc[[parm] if isinstance(parm, str) else list(parm)]
+        return out
+
+    def profile(self, which: Any = None, **kwargs: Any) -> Any:
+        """lme4's ``profile(m)``: the signed square-root deviance profile of each
+        parameter (``.confint(level)``, ``.to_frame()``)."""
+        from aurora.inference.profile_lmm import profile_lmm
+
+        return profile_lmm(self, which=which, **kwargs)
+
+    def plot_ranef(self, kind: str = "caterpillar", term: Any = None, path: str | None = None,
+                   **kwargs: Any) -> Any:
+        """Caterpillar (lme4's ``dotplot(ranef(m, condVar = TRUE))``) or normal Q-Q
+        (``qqmath``) plot of the conditional modes; a matplotlib Figure, saved to
+        ``path`` when given."""
+        from aurora.plot.mixed import plot_ranef
+
+        return plot_ranef(self, kind, term, path, **kwargs)
 
     def refit_ml(self) -> "MixedResult":
         """The same model fitted by maximum likelihood from this fit's theta (lme4's
