@@ -17,6 +17,8 @@
 
 suppressPackageStartupMessages({
   library(lme4)
+  library(nlme)
+  library(MASS)
   library(mgcv)
   library(gamm4)
   library(jsonlite)
@@ -66,8 +68,9 @@ y <- mu + rnorm(n, sd = 0.5)
 yb <- as.numeric(mu + rnorm(n, sd = 0.5 / sqrt(w)))
 ybyf <- ifelse(f == "a", sin(2 * pi * x), ifelse(f == "b", 2 * x, -x^2)) + ug[g] + rnorm(n, sd = 0.4)
 yt2 <- sin(3 * x) * cos(2 * z) * 2 + ug[g] + rnorm(n, sd = 0.3)
+count <- rpois(n, exp(0.3 + sin(2 * pi * x) + 0.5 * ug[g]))
 dat <- data.frame(y = y, yw = yb, yby = ybyf, yt2 = yt2, x = x, z = z, t = t, w = w,
-                  f = f, g = g, h = h, stringsAsFactors = FALSE)
+                  f = f, g = g, h = h, count = count, stringsAsFactors = FALSE)
 out <- dat
 for (j in seq_along(out)) if (is.double(out[[j]])) out[[j]] <- fmt17(out[[j]])
 path <- file.path(data_dir, "gamm_ref.csv")
@@ -150,6 +153,51 @@ gam_cases <- list(
            "y ~ s(x) + (t || g)")
 )
 
+# ---- matrix-level API (aurora.models.fit_gamm / fit_pql_smooth) ------------------------
+fixed_json <- function(b, se) list(coef = num(b), se = num(se))
+api <- list(
+  identity = local({
+    m <- lme(y ~ t, random = list(g = pdIdent(~ t)), data = dat, method = "REML")
+    list(description = "RandomEffect('g', variables=('t',), covariance='identity') = nlme pdIdent(~ t)",
+         fixef = num(fixef(m)), se = num(sqrt(diag(vcov(m)))), sigma = scalar(m$sigma),
+         psi = mat(as.matrix(getVarCov(m))), loglik = scalar(logLik(m)))
+  }),
+  diagonal = local({
+    m <- lmer(y ~ t + (t || g), data = dat, REML = TRUE)
+    list(description = "covariance='diagonal' = lme4 (t || g)", fixef = num(fixef(m)),
+         se = num(sqrt(diag(as.matrix(vcov(m))))), sigma = scalar(sigma(m)),
+         sd = num(as.data.frame(VarCorr(m))$sdcor), reml_criterion = scalar(REMLcrit(m)))
+  }),
+  unstructured = local({
+    m <- lmer(y ~ t + (1 + t | g), data = dat, REML = FALSE)
+    list(description = "covariance='unstructured', method='ML' = lme4 (1 + t | g), REML = FALSE",
+         fixef = num(fixef(m)), se = num(sqrt(diag(as.matrix(vcov(m))))),
+         sigma = scalar(sigma(m)), psi = mat(VarCorr(m)$g), deviance = scalar(deviance(m)),
+         aic = scalar(AIC(m)), bic = scalar(BIC(m)))
+  }),
+  pql = local({
+    m <- quietly_pql <- suppressMessages(glmmPQL(count ~ x, random = ~ 1 | g, family = poisson,
+                                                 data = dat, verbose = FALSE))
+    list(description = "fit_pql_smooth without smooths = MASS::glmmPQL(count ~ x, ~ 1 | g, poisson)",
+         fixef = num(fixef(m)), sigma = scalar(m$sigma),
+         psi = scalar(as.numeric(getVarCov(m))), fitted = num(fitted(m)[1:10]))
+  }),
+  pql_smooth = local({
+    b <- suppressMessages(gamm(count ~ s(x, bs = "cr", k = 8), random = list(g = ~ 1),
+                               family = poisson, data = dat, verbose = FALSE))
+    list(description = "fit_pql_smooth with a cr smooth = mgcv::gamm(count ~ s(x, bs = 'cr', k = 8), random = list(g = ~1), poisson)",
+         coefficients = num(coef(b$gam)), edf = num(sum(b$gam$edf[-1])),
+         sigma = scalar(b$lme$sigma), fitted = num(fitted(b$gam)[1:10]))
+  }),
+  ar1 = local({
+    m <- gls(y ~ t, correlation = corAR1(form = ~ 1 | g), data = dat, method = "REML")
+    phi <- coef(m$modelStruct$corStruct, unconstrained = FALSE)
+    list(description = "RandomEffect('g', covariance='ar1') = nlme::gls(y ~ t, corAR1(form = ~ 1 | g))",
+         fixef = num(coef(m)), se = num(sqrt(diag(vcov(m)))), sigma = scalar(m$sigma),
+         phi = scalar(phi), loglik = scalar(logLik(m)))
+  })
+)
+
 ref <- list(
   generated_by = "validation_r/gamm_reference.R",
   r_version = R.version.string,
@@ -158,7 +206,7 @@ ref <- list(
                   gamm4 = as.character(packageVersion("gamm4"))),
   data = "gamm_ref.csv", factors = lapply(setNames(factors, factors), function(v) I(levels(dat[[v]]))),
   newdata_rows = I(1:5),
-  gamm4 = cases, gam = gam_cases)
+  gamm4 = cases, gam = gam_cases, matrix_api = api)
 writeLines(toJSON(ref, auto_unbox = TRUE, null = "null", na = "null", json_verbatim = TRUE,
                   pretty = TRUE, digits = NA), out_json)
 cat("wrote", out_json, "\n")
