@@ -15,7 +15,9 @@ from aurora.errors import (AuroraError, ConvergenceWarning, DataError, FamilyDom
                            FormulaSyntaxError, SeparationWarning)
 from aurora.formula import parse
 from aurora.models.glmer import glmer, glmer_nb
+from aurora.models.lme import lme
 from aurora.models.lmer import lmer
+from aurora.models.pql import glmm_pql
 from aurora.tools import compare, plot, summary
 
 __version__ = "0.1.0"
@@ -26,6 +28,8 @@ __all__ = [
     "lmer",
     "glmer",
     "glmer_nb",
+    "lme",
+    "glmm_pql",
     "load",
     "datasets",
     "parse",
