@@ -261,7 +261,15 @@ def _pair_matrix(B21: sp.csr_matrix, nl1: int, k1: int, limit: int = 10_000_000)
     low = i[e1] >= i[e2]
     e1, e2 = e1[low], e2[low]
     flat = i[e1] * q2 + i[e2]
-    rows, inv = np.unique(flat, return_inverse=True)
+    if q2 * q2 <= 64_000_000:  # a lookup table over the q2 x q2 positions: no sort
+        seen = np.zeros(q2 * q2, dtype=bool)
+        seen[flat] = True
+        rows = np.flatnonzero(seen)
+        lookup = np.empty(q2 * q2, dtype=np.int64)
+        lookup[rows] = np.arange(rows.size)
+        inv = lookup[flat]
+    else:
+        rows, inv = np.unique(flat, return_inverse=True)
     cols = lev[e1].astype(np.int64) * k1 * k1 + a[e1] * k1 + a[e2]
     P = sp.csr_matrix((B.data[e1] * B.data[e2], (inv.ravel(), cols)),
                       shape=(rows.size, nl1 * k1 * k1))
