@@ -1,10 +1,16 @@
-"""Load the R mixed-model reference cases (validation_r/mixed_reference.json).
+"""Load the R mixed-model reference cases (validation_r/mixed_reference.json and
+validation_r/mixed_glmm_extra_reference.json).
 
 The R side is ``validation_r/mixed_reference.R`` (lme4 ``lmer``/``glmer``/``glmer.nb``,
 glmmTMB, ``MASS::glmmPQL``, gamm4, mgcv and ``nlme::lme``). Every case was fitted on the
 CSV named by its ``data`` field *as read back*, so reading the same file here gives exactly
 the numbers R used. Factor columns (grouping factors included) are stored as character
 labels; their level order (R's, which is the sorted labels) is in the case's ``factors``.
+
+``validation_r/mixed_glmm_extra_reference.R`` adds lme4 ``glmer`` cases (Gamma, prior
+weights, offsets, probit, crossed, random slope, ``nAGQ = 0``, singular, observation-level)
+with the same layout, on its own data sets: ``glmm_extra_case(name)``,
+``glmm_extra_data(name)``, ``glmm_extra_newdata(name)``.
 
 Only loading lives here: the tests that compare aurora with these values live elsewhere.
 """
@@ -20,12 +26,21 @@ from reference import VALIDATION
 
 __all__ = ["mixed_reference", "mixed_cases", "mixed_case", "mixed_case_names",
            "mixed_datasets", "mixed_dataset", "mixed_data", "mixed_newdata",
-           "mixed_extra", "as_array", "as_matrix", "as_table", "as_named"]
+           "mixed_extra", "glmm_extra_reference", "glmm_extra_cases", "glmm_extra_case",
+           "glmm_extra_case_names", "glmm_extra_data", "glmm_extra_newdata",
+           "as_array", "as_matrix", "as_table", "as_named"]
+
+MIXED = "mixed_reference.json"
+GLMM_EXTRA = "mixed_glmm_extra_reference.json"
 
 
 @lru_cache(maxsize=None)
+def _reference(file: str) -> dict:
+    return json.loads((VALIDATION / file).read_text())
+
+
 def mixed_reference() -> dict:
-    return json.loads((VALIDATION / "mixed_reference.json").read_text())
+    return _reference(MIXED)
 
 
 def mixed_cases() -> list[dict]:
@@ -74,8 +89,8 @@ def _read(file: str, factors: dict[str, list[str]], categorical: bool) -> pd.Dat
 
 
 @lru_cache(maxsize=None)
-def _data(file: str, categorical: bool) -> pd.DataFrame:
-    ds = next(d for d in mixed_datasets() if d["file"] == file)
+def _data(file: str, categorical: bool, source: str = MIXED) -> pd.DataFrame:
+    ds = next(d for d in _reference(source)["datasets"] if d["file"] == file)
     return _read(file, ds["factors"], categorical)
 
 
@@ -97,6 +112,47 @@ def mixed_newdata(name: str) -> pd.DataFrame:
 def mixed_extra(name: str) -> dict:
     """An entry of ``extras`` (``anova_lmer``, ``confint``, ...)."""
     return mixed_reference()["extras"][name]
+
+
+def glmm_extra_reference() -> dict:
+    """validation_r/mixed_glmm_extra_reference.json."""
+    return _reference(GLMM_EXTRA)
+
+
+def glmm_extra_cases() -> list[dict]:
+    return glmm_extra_reference()["cases"]
+
+
+def glmm_extra_case_names() -> list[str]:
+    return [c["name"] for c in glmm_extra_cases()]
+
+
+def glmm_extra_case(name: str) -> dict:
+    for c in glmm_extra_cases():
+        if c["name"] == name:
+            return c
+    raise KeyError(f"no glmm extra reference case {name!r}")
+
+
+def _extra_dataset(name: str) -> dict:
+    sets = glmm_extra_reference()["datasets"]
+    for d in sets:
+        if d["name"] == name:
+            return d
+    file = glmm_extra_case(name)["data"]
+    return next(d for d in sets if d["file"] == file)
+
+
+def glmm_extra_data(name: str, categorical: bool = False) -> pd.DataFrame:
+    """The data an extra GLMM case (or data set, by its name) was fitted on, as a fresh
+    copy (factor columns as labels, or Categoricals in R's level order)."""
+    return _data(_extra_dataset(name)["file"], categorical, GLMM_EXTRA).copy()
+
+
+def glmm_extra_newdata(name: str) -> pd.DataFrame:
+    """The new data R predicted on for an extra GLMM case (see ``glmm_extra_data``)."""
+    ds = _extra_dataset(name)
+    return _read(ds["newdata"], ds["factors"], False)
 
 
 def as_array(values) -> np.ndarray:

@@ -171,16 +171,16 @@ def glmm_devfun(m: GLMMModel, st: PirlsState, lp0: np.ndarray, nAGQ: int,
     return dev
 
 
-def _stage1(fun, theta0: np.ndarray, lower: np.ndarray) -> np.ndarray:
+def _stage1(fun, theta0: np.ndarray, lower: np.ndarray) -> Any:
     """lme4's first stage: BOBYQA (minqa's defaults: ``rhobeg = min(0.95, 0.2
-    max|x|)``, ``rhoend = 1e-6 rhobeg``) over theta."""
+    max|x|)``, ``rhoend = 1e-6 rhobeg``) over theta; the ``BobyqaResult``."""
     from aurora.engine.bobyqa import bobyqa
 
     x0 = np.asarray(theta0, dtype=float).copy()
     if np.all(x0 == 0):
         x0[:] = 0.001
     rhobeg = min(0.95, 0.2 * float(np.max(np.abs(x0))))
-    return bobyqa(fun, x0, lower, np.full(x0.size, np.inf), rhobeg, 1e-6 * rhobeg).x
+    return bobyqa(fun, x0, lower, np.full(x0.size, np.inf), rhobeg, 1e-6 * rhobeg)
 
 
 def fit_glmm(m: GLMMModel, nAGQ: int = 1, control: dict | None = None,
@@ -241,10 +241,12 @@ def _fit_glmm(m: GLMMModel, nAGQ: int, control: dict | None, start: Any) -> GLMM
     theta1 = theta0
     if init0:
         dev0 = glmm_devfun(m, st, lp0, 0, ctl)
-        theta1 = _stage1(dev0, theta0, lower_th)
+        stage1 = _stage1(dev0, theta0, lower_th)
+        theta1 = stage1.x
         val0 = dev0(theta1)
         if nAGQ == 0:
-            return _finish_stage0(m, st, dev0, theta1, val0, lower_th, ctl, lp0)
+            return _finish_stage0(m, st, dev0, theta1, val0, lower_th, ctl, lp0,
+                                  stage1.feval, stage1.ierr)
     lp0 = st.lin_pred(m)
     beta_start = np.asarray(start.get("fixef", st.delb), dtype=float)
     par0 = np.concatenate([theta1, beta_start])
@@ -322,8 +324,10 @@ def refit_glmm(m: GLMMModel, prev: GLMMFit, control: dict | None = None) -> GLMM
                    tuple(trace), prev.nAGQ, "Nelder_Mead", tuple(warns), lp0, boundary=False)
 
 
-def _finish_stage0(m, st, dev0, theta, val, lower_th, ctl, lp0) -> GLMMFit:
-    """``nAGQ = 0``: the stage-1 fit is the model (``check.boundary`` applies)."""
+def _finish_stage0(m, st, dev0, theta, val, lower_th, ctl, lp0, feval: int = 0,
+                   code: int = 0) -> GLMMFit:
+    """``nAGQ = 0``: the stage-1 fit is the model (``check.boundary`` applies); ``feval``
+    and ``code`` are BOBYQA's (lme4's ``optinfo$feval`` and ``conv$opt``)."""
     bd = theta - lower_th
     edge = (bd > 0) & (bd < ctl["boundary_tol"])
     if np.any(edge):
@@ -340,4 +344,5 @@ def _finish_stage0(m, st, dev0, theta, val, lower_th, ctl, lp0) -> GLMMFit:
     conv = check_convergence(None, None, theta, lower_th, m.ntheta, ctl)
     vc = unscaled_vcov(m, st)
     return GLMMFit(theta.copy(), st.delb.copy(), st, float(val), 0, None, None, vc,
-                   conv.converged, conv.singular, conv.messages, "bobyqa", 0, 0, (), (), lp0)
+                   conv.converged, conv.singular, conv.messages, "bobyqa", int(feval), int(code),
+                   (), (), lp0)

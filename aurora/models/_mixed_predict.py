@@ -47,8 +47,11 @@ def select_terms(terms: Any, re_form: Any) -> list[int]:
     return keep
 
 
-def predict_mixed(m: Any, newdata: Any, re_form: Any, allow_new_levels: bool) -> pd.Series:
-    """See :meth:`aurora.models.mixed_result.MixedResult.predict`."""
+def predict_mixed(m: Any, newdata: Any, re_form: Any, allow_new_levels: bool,
+                  offset: Any = None) -> pd.Series:
+    """See :meth:`aurora.models.mixed_result.MixedResult.predict`; ``offset`` (one value
+    per row of ``newdata``) replaces the ``offset=`` argument of the fit for new data (it
+    is required when that was an array)."""
     keep = select_terms(m.terms, re_form)
     beta = m.fixef.to_numpy(dtype=float)
     if newdata is None:
@@ -63,7 +66,7 @@ def predict_mixed(m: Any, newdata: Any, re_form: Any, allow_new_levels: bool) ->
     spec = m.plan.spec
     X = spec.model_matrix(data)
     cols = [list(spec.column_names).index(c) for c in m.column_names]
-    eta = X[:, cols] @ beta + spec.offset(data)
+    eta = X[:, cols] @ beta + spec.offset(data, offset)
     if keep:
         eta = eta + _z_part(m.terms, keep, m._b(), data, allow_new_levels)
     return pd.Series(eta, index=data.index, name="predict")

@@ -206,15 +206,23 @@ class GlmerResult(MixedResult):
         return self
 
     def predict(self, newdata: Any = None, re_form: Any = None, type: str = "link",
-                allow_new_levels: bool = True) -> pd.Series:
+                allow_new_levels: bool = True, offset: Any = None) -> pd.Series:
         """lme4's ``predict.merMod``: the linear predictor (``type="link"``, lme4's
         default) or the mean (``"response"``), with all random effects (``re_form=None``),
-        none (``"~0"``) or some (``"~(1 | g)"``)."""
+        none (``"~0"``) or some (``"~(1 | g)"``).
+
+        With ``newdata``, the offset is the formula's ``offset()`` terms evaluated on it
+        plus the fit's ``offset=`` column of ``newdata`` (as R's ``predict.glm``; lme4
+        drops an ``offset=`` argument here, lme4 issue #447), or ``offset`` (one value
+        per row of ``newdata``, needed when the fit's ``offset=`` was an array)."""
         from aurora.models._mixed_predict import predict_mixed
 
         if type not in ("link", "response"):
             raise ValueError(f"unknown type {type!r}; use 'link' or 'response'")
-        eta = predict_mixed(self, newdata, re_form, allow_new_levels)
+        if offset is not None and newdata is None:
+            raise ValueError("offset= applies to newdata; without newdata the fit's own "
+                             "offset is used")
+        eta = predict_mixed(self, newdata, re_form, allow_new_levels, offset=offset)
         if type == "response":
             eta = pd.Series(self.problem.family.linkinv(eta.to_numpy(dtype=float)),
                             index=eta.index, name="predict")
