@@ -71,6 +71,7 @@ yt2 <- sin(3 * x) * cos(2 * z) * 2 + ug[g] + rnorm(n, sd = 0.3)
 count <- rpois(n, exp(0.3 + sin(2 * pi * x) + 0.5 * ug[g]))
 dat <- data.frame(y = y, yw = yb, yby = ybyf, yt2 = yt2, x = x, z = z, t = t, w = w,
                   f = f, g = g, h = h, count = count, stringsAsFactors = FALSE)
+dat$hit <- as.integer(dat$count > 1)
 out <- dat
 for (j in seq_along(out)) if (is.double(out[[j]])) out[[j]] <- fmt17(out[[j]])
 path <- file.path(data_dir, "gamm_ref.csv")
@@ -118,6 +119,22 @@ gamm4_case <- function(name, description, formula, random = NULL, REML = TRUE, w
                   summary_text = text_of(summary(m))))
 }
 
+gamm4_glmm_case <- function(name, description, formula, random, family) {
+  b <- gamm4(as.formula(formula), random = as.formula(random), family = family, data = dat)
+  environment(b$gam$formula) <- globalenv()
+  m <- b$mer
+  list(name = name, description = description, formula = formula, random = random,
+       family = family, n = nobs(m),
+       gam = gam_json(b$gam),
+       mer = list(fixef_names = I(names(fixef(m))), fixef = num(fixef(m)),
+                  fixef_se = num(sqrt(diag(as.matrix(vcov(m))))),
+                  theta_names = I(names(getME(m, "theta"))), theta = num(getME(m, "theta")),
+                  varcorr = vc_json(m),
+                  ngrps = list(names = I(names(ngrps(m))), values = I(as.integer(ngrps(m)))),
+                  deviance = scalar(deviance(m)), minus2loglik = scalar(-2 * logLik(m)),
+                  summary_text = text_of(summary(m))))
+}
+
 gam_case <- function(name, description, formula, aurora_formula) {
   b <- gam(as.formula(formula), data = dat, method = "REML")
   list(name = name, description = description, formula = formula,
@@ -142,6 +159,13 @@ cases <- list(
              "y ~ s(x) + z", "~ (1 + t | g)"),
   gamm4_case("crossed", "crossed random intercepts and a fixed (fx = TRUE) smooth",
              "y ~ s(x) + s(z, k = 5, fx = TRUE)", "~ (1 | g) + (1 | h)")
+)
+
+glmm_cases <- list(
+  gamm4_glmm_case("poisson", "Poisson GAMM (glmer's Laplace fit)", "count ~ s(x)",
+                  "~ (1 | g)", "poisson"),
+  gamm4_glmm_case("binomial", "binary GAMM (glmer's Laplace fit), a cr smooth and a factor",
+                  "hit ~ f + s(z, bs = \"cr\")", "~ (1 | g)", "binomial")
 )
 
 gam_cases <- list(
@@ -206,7 +230,7 @@ ref <- list(
                   gamm4 = as.character(packageVersion("gamm4"))),
   data = "gamm_ref.csv", factors = lapply(setNames(factors, factors), function(v) I(levels(dat[[v]]))),
   newdata_rows = I(1:5),
-  gamm4 = cases, gam = gam_cases, matrix_api = api)
+  gamm4 = cases, gamm4_glmm = glmm_cases, gam = gam_cases, matrix_api = api)
 writeLines(toJSON(ref, auto_unbox = TRUE, null = "null", na = "null", json_verbatim = TRUE,
                   pretty = TRUE, digits = NA), out_json)
 cat("wrote", out_json, "\n")

@@ -4,8 +4,10 @@
 bars), re-parametrises each smooth as mgcv's ``smooth2random`` does
 (:mod:`aurora.compile.smooth_random`), fits the linear mixed model
 ``y ~ X - 1 + (1 | Xr) + ... + bars`` by lme4's profiled REML/ML criterion
-(:mod:`aurora.engine.lmm`), and rebuilds the GAM from the estimates as ``gamm4::gamm4``
-does (:mod:`aurora.models.gamm_result`): the smooths' coefficients mapped back to their
+(:mod:`aurora.engine.lmm`; other families by lme4's Laplace ``glmer`` fit,
+:mod:`aurora.engine.glmm`, with each smooth term handed over as one level of ``r`` columns
+and ``T = theta I``), and rebuilds the GAM from the estimates as ``gamm4::gamm4`` does
+(:mod:`aurora.models.gamm_result`): the smooths' coefficients mapped back to their
 original parametrisation, ``sp = sigma^2 / var(Xr)``, ``Vp``, ``edf``.
 """
 from __future__ import annotations
@@ -34,6 +36,7 @@ class MerPlan:
     frame: Any = field(repr=False)
     X: np.ndarray = field(default=None, repr=False)
     spec: Any = field(default=None, repr=False)
+    n_trials: np.ndarray | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -112,7 +115,8 @@ def gamm_setup(plan: Any, used_names: list[str]) -> GammSetup:
 
 def fit_gamm_plan(plan: Any, REML: bool = True, control: dict | None = None,
                   call: dict | None = None, formula_text: str = "",
-                  used_names: list[str] | None = None, start: Any = None) -> Any:
+                  used_names: list[str] | None = None, start: Any = None,
+                  family: Any = None) -> Any:
     """Fit a compiled GAMM (Gaussian, identity link) as ``gamm4`` does.
 
     Parameters
@@ -131,6 +135,9 @@ def fit_gamm_plan(plan: Any, REML: bool = True, control: dict | None = None,
     start : array-like, optional
         Starting theta in lme4's order (lme4's ``start``); with
         ``control={"optimizer": "none"}`` the fit is evaluated there.
+    family : Family, optional
+        Gaussian with the identity link (default) or any other: then lme4's Laplace fit
+        (``glmer``, :mod:`aurora.engine.glmm`), as gamm4 does.
 
     Returns
     -------
@@ -143,13 +150,15 @@ def fit_gamm_plan(plan: Any, REML: bool = True, control: dict | None = None,
     if used_names is None:
         used_names = list(plan.spec.formula.variables)
     setup = gamm_setup(plan, used_names)
-    if np.any(plan.weights <= 0):
+    if np.any(plan.weights <= 0) and family is None:
         raise DataError("gamm needs positive prior weights",
                         "drop the rows with zero weight from the data")
     X = setup.X
     if X.shape[1] and np.linalg.matrix_rank(X) < X.shape[1]:
         raise ModelSpecError("the fixed effects of the mixed model are rank deficient",
                              "drop aliased parametric terms")
+    if family is not None and (family.name != "gaussian" or family.link.name != "identity"):
+        return _fit_glmm_gamm(plan, setup, family, control, call, formula_text)
     pr = lmm_problem(X, plan.y, setup.terms, plan.weights, plan.offset)
     if pr.n <= pr.p:
         raise DataError(f"{pr.n} observations for {pr.p} fixed effects",
@@ -174,3 +183,51 @@ def used_variable_names(ast: Any, data: pd.DataFrame) -> list[str]:
     """gamm4's initial ``vnames``: the model frame's columns (response and variables)."""
     names = list(ast.response.variables) if ast.response is not None else []
     return list(dict.fromkeys(names + list(ast.variables)))
+
+
+def engine_view(terms: Any) -> Any:
+    """The terms with each dense smooth term as one level of ``r`` columns with
+    ``T = theta I`` (the same ``Lambda`` and effects; the form the GLMM engine factors)."""
+    import dataclasses
+
+    from aurora.compile.re_terms import RandomTerms, ReTerm
+
+    out = []
+    for t in terms.terms:
+        if t.dense:
+            spec = dataclasses.replace(t.spec, levels=("1",), covariance="identity",
+                                       column_names=tuple(str(j + 1) for j in range(t.q)))
+            t = ReTerm(spec, np.zeros(t.Zd.shape[0], dtype=np.intp), t.Zd)
+        out.append(t)
+    return RandomTerms(tuple(out), terms.formula_order)
+
+
+def _fit_glmm_gamm(plan: Any, setup: GammSetup, family: Any, control: dict | None,
+                   call: dict | None, formula_text: str) -> Any:
+    """gamm4 for a non-Gaussian family: lme4's Laplace fit (``glmer``) of the same
+    terms, then the GAM rebuilt with the working weights and a known scale."""
+    import warnings
+
+    from aurora.engine.glmm import glmm_model
+    from aurora.engine.glmm_family import lme_family
+    from aurora.engine.glmm_optimize import fit_glmm
+    from aurora.errors import ConvergenceWarning
+    from aurora.models.gamm_result import GAMMResult, GammGlmer, gamm_gam
+
+    fam = lme_family(family)
+    y = np.asarray(plan.y, dtype=float)
+    fam.check_response(y, plan.weights)
+    n_trials = plan.n_trials if plan.n_trials is not None else np.ones(len(y))
+    model = glmm_model(setup.X, y, engine_view(setup.terms), fam, plan.weights, n_trials,
+                       plan.offset)
+    fit = fit_glmm(model, 1, control, None)
+    for msg in list(fit.warnings[1:]) + list(fit.messages):
+        warnings.warn(msg, UserWarning if msg.startswith("boundary") else ConvergenceWarning,
+                      stacklevel=4)
+    mplan = MerPlan(setup.terms, plan.y, plan.weights, plan.offset, plan.row_index,
+                    plan.frame, setup.X, n_trials=plan.n_trials)
+    mer = GammGlmer(mplan, model, fit, tuple(f"X{nm}" for nm in setup.fixed_names),
+                    call or {}, (), control)
+    gam = gamm_gam(plan, setup, mer, formula_text, family=family)
+    return GAMMResult(gam, mer, setup)
+

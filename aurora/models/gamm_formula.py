@@ -32,10 +32,10 @@ def gamm(formula: str, data: Any, family: Any = "gaussian", REML: bool = True,
         Smooths, parametric terms and random-effect bars: ``"y ~ s(x) + f + (1 | g)"``.
     data : DataFrame
     family : str or Family
-        ``"gaussian"`` (identity link). Other families (gamm4's ``glmer`` Laplace fit) are
-        not available yet.
+        ``"gaussian"`` (identity link: lme4's ``lmer``) or another family and link
+        (``"poisson"``, ``"binomial"``...: lme4's ``glmer`` Laplace fit, as gamm4).
     REML : bool
-        REML (default) or maximum likelihood, as lme4.
+        REML (default) or maximum likelihood, as lme4 (Gaussian only; glmer fits by ML).
     weights, offset : str or array-like, optional
         Prior weights and an offset (column name or one value per row).
     knots : dict, optional
@@ -65,7 +65,7 @@ def gamm(formula: str, data: Any, family: Any = "gaussian", REML: bool = True,
         ``te()`` smooths (use ``t2()``, as gamm4 requires), linked smooths (``id=``), a
         model with no smooth and no bar.
     NotImplementedError
-        Non-Gaussian families, ``fs`` smooths, ``correlation=`` with smooths.
+        ``fs`` smooths, ``correlation=`` with smooths.
 
     Examples
     --------
@@ -98,11 +98,6 @@ def gamm(formula: str, data: Any, family: Any = "gaussian", REML: bool = True,
                 "(mgcv's gamm fits them through nlme's lme); drop the correlation, or fit a "
                 "model without smooths, which aurora.lme fits")
         return _lme(text, data, correlation, REML, weights, na_action)
-    if fam.name != "gaussian" or fam.link.name != "identity":
-        raise NotImplementedError(
-            f"aurora.gamm fits the gaussian family with the identity link; {fam.name} "
-            f"({fam.link.name}) GAMMs (gamm4's glmer Laplace fit) are not available yet: use "
-            "aurora.gam with s(g, bs = 're') random effects for a penalized fit")
     if not ast.smooths and not ast.random_effects:
         raise ModelSpecError("gamm models must have at least one smooth with unknown smoothing "
                              "parameter or at least one random effect",
@@ -115,7 +110,8 @@ def gamm(formula: str, data: Any, family: Any = "gaussian", REML: bool = True,
     call = {"formula": text}
     return fit_gamm_plan(plan, REML=REML, control=control, call=call,
                          formula_text=deparse_formula(" ".join(printed.split()), cutoff=500),
-                         used_names=used_variable_names(ast, data), start=start)
+                         used_names=used_variable_names(ast, data), start=start,
+                         family=fam)
 
 
 def _with_random(formula: str, random: str) -> str:

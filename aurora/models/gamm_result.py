@@ -20,26 +20,29 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 from scipy.linalg import qr, solve_triangular
 
 from aurora.models.gam_result import GAMResult
+from aurora.models.glmer_result import GlmerResult
 from aurora.models.mixed_result import MixedResult
 from aurora.report.gam import GAMSummary, format_gam_summary
 
-__all__ = ["GAMMResult", "GammMer", "GammGam", "GammGamFit", "gamm_gam"]
+__all__ = ["GAMMResult", "GammMer", "GammGlmer", "GammGam", "GammGamFit", "gamm_gam"]
 
 
 class GammMer(MixedResult):
     """The mixed-model part of a GAMM (gamm4's ``m$mer``): a
-    :class:`~aurora.models.mixed_result.MixedResult` whose summary has no formula lines,
-    as gamm4's has none."""
+    :class:`~aurora.models.mixed_result.MixedResult` whose summary has no formula lines
+    and no optimizer messages, as gamm4's (it calls lme4's optimizer directly, without
+    ``checkConv``; aurora still warns at fit time)."""
 
     def summary(self):
         s = super().summary()
-        return dataclasses.replace(s, call_lines=())
+        return dataclasses.replace(s, call_lines=(), optimizer_messages=())
 
     def predict(self, newdata: Any = None, re_form: Any = None,
                 allow_new_levels: bool = True):
@@ -61,6 +64,35 @@ class GammMer(MixedResult):
     def __repr__(self) -> str:
         kind = "REML" if self.REML else "ML"
         return f"<GammMer gamm4 mixed model ({kind}, n={self.nobs}, groups={self.ngrps})>"
+
+
+class GammGlmer(GlmerResult):
+    """The mixed-model part of a non-Gaussian GAMM (gamm4's ``m$mer``, a ``glmerMod``):
+    smooth terms shown as lme4 shows them (``Xr``: ``r`` levels of one column), no
+    formula lines in the summary."""
+
+    def summary(self):
+        s = super().summary()
+        return dataclasses.replace(s, call_lines=(), optimizer_messages=())
+
+    @cached_property
+    def _cond_var(self) -> list[np.ndarray]:
+        out = []
+        for t, V in zip(self.terms.terms, super()._cond_var):
+            if t.dense and V.shape[0] == 1 and V.shape[1] > 1:
+                V = np.diagonal(V[0]).reshape(-1, 1, 1).copy()
+            out.append(V)
+        return out
+
+    def predict(self, newdata: Any = None, re_form: Any = None, type: str = "link",
+                allow_new_levels: bool = True):
+        if newdata is not None:
+            raise NotImplementedError("predictions of a GAMM's mixed-model part on new data "
+                                      "are not available: use result.gam.predict(newdata)")
+        return super().predict(None, re_form, type, allow_new_levels)
+
+    def __repr__(self) -> str:
+        return f"<GammGlmer gamm4 mixed model ({self.family}, n={self.nobs})>"
 
 
 @dataclass(frozen=True)
@@ -158,13 +190,13 @@ class GAMMResult:
         return f"<GAMMResult gam={self.gam.formula!s} n={self.gam.nobs} groups={self.mer.ngrps}>"
 
 
-def _xvx(plan: Any, setup: Any, mer: GammMer, scale: float) -> np.ndarray:
-    """``X'V^{-1}X`` of the GAM's model matrix, ``V`` the marginal covariance given the
-    bars' random effects (gamm4's ``XVX``)."""
+def _xvx(plan: Any, mer: Any, w: np.ndarray, scale: float) -> np.ndarray:
+    """``X'V^{-1}X`` of the GAM's model matrix, ``V = scale (W^-1 + Z_b Lambda_b Lambda_b'
+    Z_b')`` the marginal covariance given the bars' random effects (gamm4's ``XVX``)."""
     from aurora.compile.re_terms import RandomTerms
     from aurora.engine.lmm import factorize, lmm_problem
 
-    X, w = plan.X, plan.weights
+    X = plan.X
     terms = mer.terms
     keep = [i for i, t in enumerate(terms.terms) if not t.dense]
     if not keep:
@@ -177,16 +209,27 @@ def _xvx(plan: Any, setup: Any, mer: GammMer, scale: float) -> np.ndarray:
     return RX @ RX.T / scale
 
 
-def gamm_gam(plan: Any, setup: Any, mer: GammMer, formula_text: str) -> GammGam:
-    """gamm4's construction of ``m$gam`` from the fitted mixed model."""
-    f, fit = mer.fit.factor, mer.fit
+def _mixed_estimates(mer: Any) -> tuple[np.ndarray, np.ndarray, float]:
+    """``beta``, ``b`` (lme4's order) and gamm4's scale (``sigma^2``; 1 when known)."""
+    if isinstance(mer, GammGlmer):
+        scale = float(mer.sigma ** 2) if mer._use_scale else 1.0
+        return np.asarray(mer.fit.beta, dtype=float), mer._b(), scale
+    return mer.fit.factor.beta, mer.fit.factor.b(mer.terms), float(mer.sigma ** 2)
+
+
+def gamm_gam(plan: Any, setup: Any, mer: Any, formula_text: str,
+             family: Any = None) -> GammGam:
+    """gamm4's construction of ``m$gam`` from the fitted mixed model (``lmer`` or, for
+    other families, ``glmer``: then the working weights and a known scale of 1)."""
+    from aurora.distributions import get_family
+
+    fit = mer.fit
     terms = mer.terms
-    b = f.b(terms)
+    bf, b, scale = _mixed_estimates(mer)
+    glmm = isinstance(mer, GammGlmer)
     boff = terms.b_offsets
     toff = terms.theta_offsets
     index = {t.spec.group_name: i for i, t in enumerate(terms.terms) if t.dense}
-    bf = f.beta
-    scale = float(mer.sigma ** 2)
     nsdf = setup.nsdf
     coefs = [bf[:nsdf]]
     pos = nsdf
@@ -205,13 +248,14 @@ def gamm_gam(plan: Any, setup: Any, mer: GammMer, formula_text: str) -> GammGam:
         B[sr.start:sr.stop, sr.start:sr.stop] = sr.B()
         for j, i in enumerate(ids):
             th = float(fit.theta[toff[i]])
-            vc = scale * th * th
+            vc = float(mer.sigma ** 2) * th * th
             spj = scale / vc if vc > 0 else 1e10
             sp.append(spj)
             sel = np.flatnonzero(sr.pen_ind == j + 1)
             sp_diag[sr.start + sel] = np.sqrt(spj)
     coef = np.concatenate(coefs)
-    XVX = _xvx(plan, setup, mer, scale)
+    w = mer.fit.state.w if glmm else plan.weights  # gamm4: object$weights
+    XVX = _xvx(plan, mer, np.asarray(w, dtype=float), scale)
     # gamm4: Vb = B (qr of rbind(V^-1/2 X B, Sp / sqrt(scale)))^-1 ..., edf = diag(Vb XVX)
     Rx = _upper_root(XVX)
     _, Rq = qr(np.vstack([Rx @ B, np.diag(sp_diag) / np.sqrt(scale)]), mode="economic")
@@ -220,16 +264,20 @@ def gamm_gam(plan: Any, setup: Any, mer: GammMer, formula_text: str) -> GammGam:
     Vb = BRi @ BRi.T
     edf = np.sum(Vb * XVX.T, axis=1)
     Ve = Vb @ XVX @ Vb
+    fam = get_family("gaussian") if family is None else get_family(family)
     eta = plan.X @ coef + plan.offset
-    crit = mer.reml_criterion if mer.REML else mer._devcrit(False)
+    mu = np.asarray(fam.link.inverse(eta), dtype=float)
+    if glmm:
+        crit, method = float(mer.deviance), "glmer.ML"
+    else:
+        crit, method = (mer.reml_criterion if mer.REML else mer._devcrit(False)), "lmer.REML"
     gfit = GammGamFit(coef, Vb, Ve, edf, np.array(sp), np.array(sp), float(crit), scale,
-                      eta, eta, plan.weights, Rx, bool(fit.converged))
+                      mu, eta, np.asarray(w, dtype=float), Rx, bool(fit.converged),
+                      criterion=method, scale_estimated=not glmm or mer._use_scale)
     P = None
     if plan.X_predict is not None:  # mgcv's G$P (t2): fitting -> prediction parametrisation
         P = np.linalg.lstsq(plan.X_predict, plan.X, rcond=None)[0]
-    from aurora.distributions import get_family
-
-    return GammGam(plan, gfit, get_family("gaussian"), "lmer.REML", formula_text, P=P)
+    return GammGam(plan, gfit, fam, method, formula_text, P=P)
 
 
 def _upper_root(M: np.ndarray) -> np.ndarray:

@@ -85,10 +85,11 @@ def test_gamm_refuses_linked_smooths(data):
         gamm("y ~ s(x, id = 1) + s(t, id = 1) + (1 | g)", data)
 
 
-def test_gamm_non_gaussian_not_available(data):
+def test_gamm_non_gaussian_uses_glmer(data):
     d = data.assign(c=(data.y > 0).astype(int))
-    with pytest.raises(NotImplementedError, match="gaussian"):
-        gamm("c ~ s(x) + (1 | g)", d, family="binomial")
+    m = gamm("c ~ s(x) + (1 | g)", d, family="binomial")
+    assert m.gam.family.name == "binomial" and m.gam.method == "glmer.ML"
+    assert str(m.mer.summary()).startswith("Generalized linear mixed model fit by maximum")
 
 
 def test_gamm_correlation_with_smooths_not_available(data):
