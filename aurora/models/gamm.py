@@ -22,7 +22,9 @@ import pandas as pd
 from aurora.errors import DataError, ModelSpecError
 from aurora.models.gamm_pql import fit_pql_smooth
 from aurora.models.gamm_predict import predict_from_gamm
-from aurora.models.gamm_result import GammMer
+from aurora.models.gamm_result import GammGlmer, GammMer
+from aurora.models.glmer_result import GlmerResult
+from aurora.models.mixed_result import MixedResult
 
 __all__ = ["RandomEffect", "fit_gamm", "predict_from_gamm", "fit_pql_smooth", "GammFit",
            "COVARIANCE_TYPES"]
@@ -78,9 +80,8 @@ class RandomEffect:
         return self.grouping if isinstance(self.grouping, str) else "group"
 
 
-class GammFit(GammMer):
-    """A mixed model fitted by :func:`fit_gamm`: a
-    :class:`~aurora.models.mixed_result.MixedResult` with the matrix API's attributes.
+class _MatrixAPI:
+    """The original Aurora design's attributes of a mixed-model fit.
 
     ``gam`` holds the smooths' view for formula fits with smooths (else None).
     """
@@ -89,9 +90,6 @@ class GammFit(GammMer):
     effects: tuple = ()
     intercept_added: bool = False
     x_columns: tuple = ()
-
-    def summary(self):
-        return super(GammMer, self).summary()
 
     @property
     def theta(self) -> pd.Series:
@@ -130,6 +128,7 @@ class GammFit(GammMer):
 
     @property
     def residual_variance(self) -> float:
+        """``sigma^2`` (1 for GLMMs of families without a scale)."""
         return float(self.sigma ** 2)
 
     @property
@@ -153,6 +152,22 @@ class GammFit(GammMer):
                     r, c = np.tril_indices(len(V), -1)
                     out.append(np.concatenate([np.log(np.diag(L)), L[r, c]]))
         return out
+
+
+class GammFit(_MatrixAPI, GammMer):
+    """A linear mixed model fitted by :func:`fit_gamm`: a
+    :class:`~aurora.models.mixed_result.MixedResult` with the matrix API's attributes."""
+
+    def summary(self):
+        return MixedResult.summary(self)
+
+
+class GammGlmerFit(_MatrixAPI, GammGlmer):
+    """A GLMM fitted by :func:`fit_gamm` (lme4's Laplace fit) with the matrix API's
+    attributes."""
+
+    def summary(self):
+        return GlmerResult.summary(self)
 
 
 def _frame(X: Any, n_expected: int | None = None) -> pd.DataFrame:
@@ -306,8 +321,6 @@ def _fit_terms(y, Xf, names, built, family, REML, effects, added, frame) -> Gamm
     from aurora.compile.frame import FrameInfo
     from aurora.compile.random_terms import combine_terms
     from aurora.distributions import get_family
-    from aurora.engine.lmm import lmm_problem
-    from aurora.engine.lmm_optimize import fit_lmm
     from aurora.models.gamm_fit import MerPlan
 
     n = y.size
@@ -319,31 +332,35 @@ def _fit_terms(y, Xf, names, built, family, REML, effects, added, frame) -> Gamm
             + " + " + bars, "data": "data"}
     fam = get_family(family)
     if fam.name != "gaussian" or fam.link.name != "identity":
-        return _laplace(plan, fam, names, call)
-    pr = lmm_problem(Xf, y, terms, w, off)
-    fit = fit_lmm(pr, REML=REML)
-    res = GammFit(plan, pr, fit, names, call, (), None)
+        res = _laplace(plan, fam, names, call)
+    else:
+        res = GammFit(plan, *_lmm_fit(Xf, y, terms, w, off, REML), names, call, (), None)
     res.effects, res.intercept_added, res.x_columns = tuple(effects), added, tuple(frame.columns)
     return res
 
 
-def _laplace(plan: Any, fam: Any, names: tuple, call: dict) -> Any:
+def _lmm_fit(Xf: np.ndarray, y: np.ndarray, terms: Any, w: np.ndarray, off: np.ndarray,
+             REML: bool) -> tuple:
+    from aurora.engine.lmm import lmm_problem
+    from aurora.engine.lmm_optimize import fit_lmm
+
+    pr = lmm_problem(Xf, y, terms, w, off)
+    return pr, fit_lmm(pr, REML=REML)
+
+
+def _laplace(plan: Any, fam: Any, names: tuple, call: dict) -> GammGlmerFit:
     """A non-Gaussian family: lme4's Laplace fit (``aurora.glmer``'s engine)."""
-    try:
-        from aurora.models.glmer import fit_glmer_plan
-    except ImportError:  # pragma: no cover - the GLMM engine ships with aurora
-        raise NotImplementedError("non-Gaussian families need aurora.glmer's engine") from None
-    shim = _GlmerPlan(plan, names)
-    return fit_glmer_plan(shim, fam, call=call)
+    from aurora.engine.glmm import glmm_model
+    from aurora.engine.glmm_family import lme_family
+    from aurora.engine.glmm_optimize import fit_glmm
 
-
-class _GlmerPlan:
-    """The attributes of a ModelPlan that ``fit_glmer_plan`` reads."""
-
-    def __init__(self, plan: Any, names: tuple) -> None:
-        self.random, self.y, self.weights, self.offset = plan.random, plan.y, plan.weights, plan.offset
-        self.row_index, self.frame, self.X = plan.row_index, plan.frame, plan.X
-        self.column_names, self.n_trials, self.spec = names, None, None
+    lfam = lme_family(fam)
+    lfam.check_response(plan.y, plan.weights)
+    n = len(plan.y)
+    model = glmm_model(plan.X, plan.y, plan.random, lfam, plan.weights, np.ones(n),
+                       plan.offset)
+    fit = fit_glmm(model, 1, None, None)
+    return GammGlmerFit(plan, model, fit, names, call, (), None)
 
 
 def _formula_fit(formula: str, data: Any, family: Any, REML: bool) -> GammFit:
@@ -353,7 +370,8 @@ def _formula_fit(formula: str, data: Any, family: Any, REML: bool) -> GammFit:
         raise DataError("the formula form needs data", "fit_gamm(formula=..., data=df)")
     m = gamm(formula, data, family=family, REML=REML)
     mer = m.mer
-    res = GammFit(mer.plan, mer.problem, mer.fit, mer.column_names, mer.call, mer.fit_messages,
-                  mer.control)
+    cls = GammGlmerFit if isinstance(mer, GammGlmer) else GammFit
+    res = cls(mer.plan, mer.problem, mer.fit, mer.column_names, mer.call, mer.fit_messages,
+              mer.control)
     res.gam = m.gam if m.gam.smooths else None
     return res

@@ -208,3 +208,18 @@ def test_bad_input():
         with pytest.raises(DataError):
             predict_from_gamm(fit_gamm(y=d.y, X=d[["t"]], random_effects=[RandomEffect("g")],
                                        groups_data=d[["g"]]), d[["t", "x"]])
+
+
+def test_non_gaussian_is_glmer_laplace():
+    import aurora
+
+    d = df()
+    m = fit_gamm(y=d["count"], X=d[["x"]], random_effects=[RandomEffect("g")],
+                 groups_data=d[["g"]], family="poisson")
+    ref = aurora.glmer("count ~ x + (1 | g)", d, family="poisson")
+    _close(m.beta_parametric, ref.fixef, 1e-10)
+    _close(m.variance_components, [[ref.varcorr()["vcov"].iloc[0]]], 1e-10)
+    assert m.residual_variance == 1.0 and m.aic == pytest.approx(ref.aic, rel=1e-12)
+    f = fit_gamm(formula="count ~ s(x) + (1 | g)", data=d, family="poisson")
+    assert f.gam is not None and f.gam.method == "glmer.ML"
+    assert f.beta_parametric.shape == (1,)
