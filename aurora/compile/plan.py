@@ -180,6 +180,7 @@ def compile_plan(
     knots: Any = None,
     select: bool = False,
     random: bool = False,
+    allow_n: bool = False,
 ) -> ModelPlan:
     """Compile a formula against data into a :class:`ModelPlan`.
 
@@ -214,6 +215,9 @@ def compile_plan(
         Compile random-effect bars (``(1 + t | g)``) into
         :class:`~aurora.compile.random_terms.RandomTerms` (``plan.random``; the spec then
         describes the fixed part only); when False, a formula with bars is refused.
+    allow_n : bool
+        lme4's ``allow.n`` for the random-effect checks (glmer's: as many levels or random
+        effects as observations are allowed).
 
     Returns
     -------
@@ -339,7 +343,7 @@ def compile_plan(
 
         if coded_factors:  # smooth blocks are dense: keep the parametric part dense too
             return compile_plan(formula, full_data, family, weights, offset, na_action,
-                                "never", subset, smooths, knots, select, random)
+                                "never", subset, smooths, knots, select, random, allow_n)
         Xs, penalties, smooth_specs = build_smooths(ast.smooths, frame, knots, len(names),
                                                     select=select, Xp=X)
         smooth_names = tuple(f"{b.label}.{j + 1}" for b in penalties
@@ -366,7 +370,8 @@ def compile_plan(
     if ast.random_effects:
         from aurora.compile.random_terms import build_random_terms
 
-        random_terms = build_random_terms(ast.random_effects, frame, text=ast.text)
+        random_terms = build_random_terms(ast.random_effects, frame, text=ast.text,
+                                          allow_n=allow_n)
     return ModelPlan(spec, X, y, weights_total, off, resp.n_trials, info,
                      frame.index, resp.levels, penalties=penalties, factor_codes=codes,
                      X_predict=X_predict, random=random_terms)

@@ -90,7 +90,7 @@ def _label(bar: RandomEffect) -> str:
 
 
 def build_random_terms(bars: tuple[RandomEffect, ...], frame: pd.DataFrame,
-                       check: bool = True, text: str = "") -> RandomTerms:
+                       check: bool = True, text: str = "", allow_n: bool = False) -> RandomTerms:
     """Compile random-effect bars against the model frame (lme4's ``mkReTrms``).
 
     Parameters
@@ -106,6 +106,9 @@ def build_random_terms(bars: tuple[RandomEffect, ...], frame: pd.DataFrame,
     text : str
         The formula's text (the bars' spans index it): nested bars ``(1 | a/b)`` are then
         laid out as lme4 lays them out (``b:a`` before ``a``).
+    allow_n : bool
+        lme4's ``allow.n`` (``glFormula``'s: glmer): as many levels or random effects as
+        observations are allowed (more are not).
 
     Returns
     -------
@@ -138,7 +141,7 @@ def build_random_terms(bars: tuple[RandomEffect, ...], frame: pd.DataFrame,
     order = lme4_term_order([t.nl for t in built])
     rt = RandomTerms(tuple(built[i] for i in order), tuple(order))
     if check:
-        _check_levels(rt, n)
+        _check_levels(rt, n, allow_n)
     return rt
 
 
@@ -158,7 +161,7 @@ def lme4_term_order(nl: list[int]) -> list[int]:
 
 
 def combine_terms(leading: list, bars: RandomTerms | None, n: int,
-                  check: bool = True) -> RandomTerms:
+                  check: bool = True, allow_n: bool = False) -> RandomTerms:
     """Terms written before the formula's bars (gamm4's ``(1 | Xr)`` of each smooth)
     together with the compiled bars, laid out as lme4 lays out the whole formula.
 
@@ -170,6 +173,8 @@ def combine_terms(leading: list, bars: RandomTerms | None, n: int,
         From :func:`build_random_terms` (its ``formula_order`` recovers the bars' order).
     n : int
         Rows, for lme4's checks.
+    check, allow_n : bool
+        As :func:`build_random_terms`.
     """
     rest: list = []
     if bars is not None:
@@ -182,29 +187,32 @@ def combine_terms(leading: list, bars: RandomTerms | None, n: int,
     order = lme4_term_order([t.nl for t in built])
     rt = RandomTerms(tuple(built[i] for i in order), tuple(order))
     if check:
-        _check_levels(rt, n)
+        _check_levels(rt, n, allow_n)
     return rt
 
 
-def _check_levels(rt: RandomTerms, n: int) -> None:
-    """lme4's ``checkNlevels`` and ``checkZdims`` (``lmerControl()`` defaults: stop)."""
+def _check_levels(rt: RandomTerms, n: int, allow_n: bool = False) -> None:
+    """lme4's ``checkNlevels`` and ``checkZdims`` (``lmerControl()`` defaults: stop;
+    ``allow_n``: ``glFormula``'s ``allow.n = TRUE``)."""
     ngrps = rt.ngrps
     one = [g for g, k in ngrps.items() if k < 2]
     if one:
         raise DataError(
             f"grouping factors must have > 1 sampled level (problems: {', '.join(one)})",
             "a random effect needs a grouping factor with at least two levels in the rows used")
-    many = [g for g, k in ngrps.items() if k >= n]
+    many = [g for g, k in ngrps.items() if (k > n if allow_n else k >= n)]
     if many:
         raise DataError(
-            "number of levels of each grouping factor must be < number of observations "
+            "number of levels of each grouping factor must be "
+            f"{'<=' if allow_n else '<'} number of observations "
             f"(problems: {', '.join(many)})",
             "each level must hold more than one observation on average; the grouping factor "
             "looks like a row identifier")
     for t in rt.terms:
-        if n <= t.q:
+        if (n < t.q) if allow_n else (n <= t.q):
             raise DataError(
-                f"number of observations (={n}) <= number of random effects (={t.q}) for term "
+                f"number of observations (={n}) {'<' if allow_n else '<='} number of random "
+                f"effects (={t.q}) for term "
                 f"({t.spec.label}); the random-effects parameters and the residual variance "
                 "(or scale parameter) are probably unidentifiable",
                 "use fewer random effects per level (e.g. drop a random slope)")

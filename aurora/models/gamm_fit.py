@@ -67,7 +67,7 @@ class GammSetup:
     bars: Any = field(default=None, repr=False)
 
 
-def gamm_setup(plan: Any, used_names: list[str]) -> GammSetup:
+def gamm_setup(plan: Any, used_names: list[str], allow_n: bool = False) -> GammSetup:
     """gamm4's ``gamm4.setup``: split every smooth of ``plan`` into fixed columns and
     random-effect terms (mgcv's ``smooth2random``, ``type = 2``) and lay the terms out with
     the plan's bars as lme4 would.
@@ -78,6 +78,8 @@ def gamm_setup(plan: Any, used_names: list[str]) -> GammSetup:
         Compiled with ``smooths=True`` (and ``random=True`` for bars).
     used_names : list of str
         Names already taken (the data's variables); mgcv's ``vnames``.
+    allow_n : bool
+        lme4's ``allow.n`` (glmer's level checks).
     """
     from aurora.compile.re_terms import DenseReTerm, ReTermSpec
     from aurora.compile.random_terms import combine_terms
@@ -108,7 +110,7 @@ def gamm_setup(plan: Any, used_names: list[str]) -> GammSetup:
             dense.append(DenseReTerm(spec, np.ascontiguousarray(Z)))
             sterm_names.append(name)
     X = np.column_stack(Xcols) if Xcols else np.zeros((plan.nobs, 0))
-    terms = combine_terms(dense, plan.random, plan.nobs)
+    terms = combine_terms(dense, plan.random, plan.nobs, allow_n=allow_n)
     return GammSetup(X, tuple(names), nsdf, tuple(smooths), terms, tuple(sterm_names),
                      plan.random)
 
@@ -149,15 +151,16 @@ def fit_gamm_plan(plan: Any, REML: bool = True, control: dict | None = None,
 
     if used_names is None:
         used_names = list(plan.spec.formula.variables)
-    setup = gamm_setup(plan, used_names)
-    if np.any(plan.weights <= 0) and family is None:
+    glmm = family is not None and (family.name != "gaussian" or family.link.name != "identity")
+    setup = gamm_setup(plan, used_names, allow_n=glmm)
+    if np.any(plan.weights <= 0) and not glmm:
         raise DataError("gamm needs positive prior weights",
                         "drop the rows with zero weight from the data")
     X = setup.X
     if X.shape[1] and np.linalg.matrix_rank(X) < X.shape[1]:
         raise ModelSpecError("the fixed effects of the mixed model are rank deficient",
                              "drop aliased parametric terms")
-    if family is not None and (family.name != "gaussian" or family.link.name != "identity"):
+    if glmm:
         return _fit_glmm_gamm(plan, setup, family, control, call, formula_text)
     pr = lmm_problem(X, plan.y, setup.terms, plan.weights, plan.offset)
     if pr.n <= pr.p:

@@ -105,7 +105,8 @@ def gamm(formula: str, data: Any, family: Any = "gaussian", REML: bool = True,
     plan = compile_plan(ast if random is not None else formula, data, fam, weights=weights,
                         offset=offset, na_action=na_action, factor_coding="never",
                         subset=subset, smooths=True, knots=knots,
-                        random=bool(ast.random_effects))
+                        random=bool(ast.random_effects),
+                        allow_n=fam.name != "gaussian" or fam.link.name != "identity")
     printed = formula if random is not None else _without_bars(text, ast.random_effects)
     call = {"formula": text}
     return fit_gamm_plan(plan, REML=REML, control=control, call=call,
