@@ -79,8 +79,8 @@ def gamm(formula: str, data: Any, family: Any = "gaussian", REML: bool = True,
     (['g', 'Xr'], ['s(x)'])
     >>> print(m.gam.summary())  # doctest: +ELLIPSIS
     <BLANKLINE>
-    Family: gaussian
-    ...
+    Family: gaussian...
+    lmer.REML = 183.39  Scale est. = 0.087263  n = 240
     """
     from aurora.compile import compile_plan
     from aurora.distributions import get_family
