@@ -9,7 +9,7 @@ Examples
 from __future__ import annotations
 
 from aurora import datasets
-from aurora.api import gam, glm
+from aurora.api import gam, gamm, glm
 from aurora.compile import ModelPlan, compile_plan
 from aurora.errors import (AuroraError, ConvergenceWarning, DataError, FamilyDomainError,
                            FormulaSyntaxError, SeparationWarning)
@@ -25,6 +25,7 @@ __version__ = "0.1.0"
 __all__ = [
     "glm",
     "gam",
+    "gamm",
     "lmer",
     "glmer",
     "glmer_nb",
