@@ -109,7 +109,8 @@ def _compile(formula: str, data: Any, family: Any, weights: Any, offset: Any,
         "negative_binomial", "negative.binomial")) else "negative.binomial"
     return compile_plan(formula, data, family="binomial" if kind == "binomial" else None,
                         weights=weights, offset=offset, na_action=na_action,
-                        factor_coding="never", subset=subset, random=True)
+                        factor_coding="never", subset=subset, random=True,
+                        allow_n=True)  # lme4's glFormula: checkNlevels(allow.n = TRUE)
 
 
 def glmer(formula: str, data: Any, family: Any = "binomial", nAGQ: int = 1,

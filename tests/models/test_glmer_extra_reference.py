@@ -28,13 +28,8 @@ from test_glmer_reference import _rel
 from test_lmer_reference import _same_text
 
 # lme4's glFormula checks the levels with allow.n = TRUE (nlevels <= n and q <= n are
-# allowed for glmer); aurora/compile/random_terms.py applies lmer's rule to every model
-_OBS_LEVEL = pytest.mark.xfail(
-    strict=True, raises=aurora.errors.DataError,
-    reason="aurora.compile.random_terms._check_levels applies lmer's checkNlevels / "
-           "checkZdims (nlevels < n, q < n); lme4's glmer allows nlevels <= n and q <= n "
-           "(glFormula: allow.n = TRUE)")
-MARKS = {"glmer_obs_level": [_OBS_LEVEL]}
+# allowed for glmer, unlike lmer): glmer_obs_level has one level per row
+MARKS: dict = {}
 NAMES = glmm_extra_case_names()
 CASES = [pytest.param(n, marks=MARKS.get(n, ())) for n in NAMES]
 
