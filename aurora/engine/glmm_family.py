@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
-from scipy.special import expit, gammaln, ndtr, ndtri, xlogy
+from scipy.special import gammaln, ndtr, ndtri, xlogy
 from scipy.stats import gamma as _gamma_dist
 
 from aurora.errors import FamilyDomainError, ModelSpecError
@@ -39,7 +39,13 @@ def _ylogy(y: np.ndarray, mu: np.ndarray) -> np.ndarray:
 
 
 def _logit_inv(eta):
-    return np.clip(expit(eta), _EPS, 1.0 - _EPS)
+    # R's plogis, 1 / (1 + exp(-eta)), which lme4's logit link calls; then kept in
+    # [eps, 1 - eps] (np.clip's values, without its overhead)
+    out = 1.0 / (1.0 + np.exp(-eta))
+    if not isinstance(out, np.ndarray):
+        return np.minimum(np.maximum(out, _EPS), 1.0 - _EPS)
+    np.maximum(out, _EPS, out=out)
+    return np.minimum(out, 1.0 - _EPS, out=out)
 
 
 def _logit_mueta(eta):
@@ -188,6 +194,32 @@ class LmeFamily:
             th = self.theta
             return 2.0 * wt * (_ylogy(y, mu) - (y + th) * np.log((y + th) / (mu + th)))
 
+    def dev_sum(self, y: np.ndarray, mu: np.ndarray, wt: np.ndarray,
+                cache: dict | None = None) -> float:
+        """``sum(dev_resid(y, mu, wt))``; for the binomial and Poisson families the
+        ``y log(y / mu)`` terms are taken only where ``y`` (``1 - y``) is not 0, with
+        the ``mu``-free factors kept in ``cache`` between calls."""
+        k = self.kind
+        if k not in ("binomial", "poisson") or cache is None:
+            return float(np.sum(self.dev_resid(y, mu, wt)))
+        key = ("dev_sum", k)
+        part = cache.get(key)
+        if part is None:
+            i1 = np.flatnonzero(y != 0)
+            part = [(i1, 2.0 * wt[i1] * y[i1], y[i1])]
+            if k == "binomial":
+                i0 = np.flatnonzero(y != 1)
+                part.append((i0, 2.0 * wt[i0] * (1.0 - y[i0]), 1.0 - y[i0]))
+            else:
+                part.append((None, 2.0 * wt, y))
+            cache[key] = part
+        (i1, c1, y1), (i0, c0, y0) = part
+        with np.errstate(divide="ignore", invalid="ignore"):
+            s = float(np.sum(c1 * np.log(y1 / mu[i1])))
+            if k == "binomial":
+                return s + float(np.sum(c0 * np.log(y0 / (1.0 - mu[i0]))))
+            return s - float(np.sum(c0 * (y0 - mu)))
+
     def aic(self, y: np.ndarray, n: np.ndarray, mu: np.ndarray, wt: np.ndarray,
             dev: float, cache: dict | None = None) -> float:
         """lme4's ``aic`` (``-2 log-likelihood`` for the families without a scale).
@@ -203,13 +235,16 @@ class LmeFamily:
                     coef = np.where(m <= 0, 0.0, wt / np.where(m <= 0, 1.0, m))
                     const = float(np.sum(coef * (gammaln(m + 1) - gammaln(yy + 1)
                                                  - gammaln(m - yy + 1))))
-                    part = (const, coef * yy, coef * (m - yy))
+                    a, b = coef * yy, coef * (m - yy)
+                    ia, ib = np.flatnonzero(a != 0), np.flatnonzero(b != 0)
+                    part = (const, ia, a[ia], ib, b[ib])
                     if cache is not None:
                         cache[key] = part
                 else:
                     part = cache[key]
-                const, a, b = part
-                return -2.0 * (const + float(np.sum(xlogy(a, mu) + xlogy(b, 1.0 - mu))))
+                const, ia, a, ib, b = part  # xlogy's terms where the factor is not 0
+                return -2.0 * (const + float(np.sum(a * np.log(mu[ia])))
+                               + float(np.sum(b * np.log(1.0 - mu[ib]))))
             if k == "poisson":
                 key = ("poisson",)
                 if cache is None or key not in cache:

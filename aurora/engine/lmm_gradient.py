@@ -92,7 +92,7 @@ def criterion_gradient(pr: LMMProblem, f: PLSFactor, REML: bool) -> np.ndarray:
     if REML and p:
         # diag of V V', V = L'^-1 RZX RX'^-1
         RXinvT = solve_triangular(f.RX, np.eye(p), lower=True, check_finite=False).T
-        V = back_solve(pr, f.L11inv, f.L21, f.L22, f.R[:, :p] @ RXinvT)
+        V = back_solve(pr, f.L11inv, f.l21, f.L22, f.R[:, :p] @ RXinvT)
         corr = np.sum(V * V, axis=1)
         for k in range(len(terms.terms)):
             tr[k] += float(np.sum(corr[off[k]:off[k + 1]]))

@@ -22,8 +22,11 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from aurora.engine.lmm_blocks import soa
+from aurora.engine.lmm_plan import factor_plan
+
 __all__ = ["LMMProblem", "lmm_problem", "engine_terms", "lambda_t_times", "times_lambda",
-           "z_times"]
+           "z_times", "problem_plan"]
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,11 @@ class LMMProblem:
     theta_perm, u_perm : ndarray or None
         ``theta_engine = theta[theta_perm]`` and ``u = u_engine[u_perm]`` (None when the
         two orders agree).
+    plan : FactorPlan or None
+        The symbolic part of the factorisation (:mod:`aurora.engine.lmm_plan`); found on
+        first use when not given.
+    S1_soa : ndarray, shape (k1, k1, nl1)
+        ``S1`` with the levels last (set on construction).
     """
 
     X: np.ndarray = field(repr=False)
@@ -80,10 +88,15 @@ class LMMProblem:
     eterms: Any = field(default=None, repr=False)
     theta_perm: np.ndarray | None = field(default=None, repr=False)
     u_perm: np.ndarray | None = field(default=None, repr=False)
+    plan: Any = field(default=None, repr=False, compare=False)
+    S1_soa: np.ndarray = field(init=False, default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.eterms is None:  # built by hand in lme4's order: the engine keeps it
             object.__setattr__(self, "eterms", self.terms)
+        S1 = np.asarray(self.S1, dtype=float)
+        nl, k = S1.shape[0], S1.shape[1]
+        object.__setattr__(self, "S1_soa", S1.reshape(1, 1, nl) if k == 1 else soa(S1))
 
     @property
     def n(self) -> int:
@@ -214,7 +227,16 @@ def lmm_problem(X: np.ndarray, y: np.ndarray, terms: Any, weights: np.ndarray | 
     with np.errstate(divide="ignore"):
         ldW = float(np.sum(np.log(w)))
     return LMMProblem(X, y, w, terms, S1, B21, M22, ZtWXy, Xy.T @ WXy, ldW, rows,
-                      _pair_matrix(B21, first.nl, first.k), beta0, eterms, theta_perm, u_perm)
+                      _pair_matrix(B21, first.nl, first.k), beta0, eterms, theta_perm, u_perm,
+                      factor_plan(terms, eterms, theta_perm, B21))
+
+
+def problem_plan(pr: LMMProblem) -> Any:
+    """The problem's :class:`~aurora.engine.lmm_plan.FactorPlan` (built and kept on first
+    use when the problem was made without one)."""
+    if pr.plan is None:
+        object.__setattr__(pr, "plan", factor_plan(pr.terms, pr.eterms, pr.theta_perm, pr.B21))
+    return pr.plan
 
 
 def _first_blocks(first: Any, w: np.ndarray) -> np.ndarray:
