@@ -1,5 +1,9 @@
 """The outer loop of an nlme-style linear mixed model, and its estimates.
 
+With few random effects the search evaluates the criterion densely
+(:mod:`aurora.engine.lme_dense`, the same value to rounding); the estimates always come
+from the full factorisation of :func:`aurora.engine.lme.evaluate`.
+
 ``criterion(params) = lme_criterion(evaluate(problem, params))`` (see
 :mod:`aurora.engine.lme`) is minimised over the free covariance parameters (lme4's
 ``theta``, diagonal elements bounded below by 0) and nlme's unconstrained correlation
@@ -15,11 +19,12 @@ from typing import Any
 import numpy as np
 
 from aurora.engine.lme import LMEProblem, LMEState, evaluate, lme_criterion
+from aurora.engine.lme_dense import dense_criterion, dense_ok
 
 __all__ = ["LMEFit", "fit_lme", "LME_CONTROL"]
 
 LME_CONTROL: dict[str, Any] = {
-    "optimizer": "bobyqa",   # NLopt's BOBYQA; or "L-BFGS-B" (scipy)
+    "optimizer": "bobyqa",   # NLopt's BOBYQA; "L-BFGS-B" (scipy); "none": evaluate at start
     "xtol_abs": 1e-10,
     "ftol_abs": 1e-13,
     "maxeval": 20_000,
@@ -29,6 +34,7 @@ LME_CONTROL: dict[str, Any] = {
     "singular_tol": 1e-4,    # bounded theta element below this: a boundary fit
     "newton_steps": 3,       # Newton steps on finite differences after the search
     "newton_h": 1e-4,        # their step (gradient: 4-point formula; Hessian: 10x this)
+    "dense": True,           # search on the dense criterion when q is small (lme_dense)
 }
 
 
@@ -166,7 +172,8 @@ def fit_lme(problem: LMEProblem, REML: bool = True, start: np.ndarray | None = N
         Free covariance parameters then the unconstrained correlation parameter (default:
         lme4's theta start and correlation 0, nlme's start).
     control : dict, optional
-        Overrides of :data:`LME_CONTROL`.
+        Overrides of :data:`LME_CONTROL`; ``{"optimizer": "none"}`` evaluates the model at
+        ``start`` (no search).
 
     Returns
     -------
@@ -190,13 +197,17 @@ def fit_lme(problem: LMEProblem, REML: bool = True, start: np.ndarray | None = N
     x0 = problem.start if start is None else np.asarray(start, dtype=float)
     x0 = np.maximum(x0, lower)
     cache: dict[bytes, tuple[float, LMEState | None]] = {}
+    dense = bool(ctl["dense"]) and dense_ok(problem)
 
     def evaluate_at(x: np.ndarray) -> tuple[float, LMEState | None]:
         key = x.tobytes()
         if key not in cache:
             try:
-                st = evaluate(problem, x)
-                val = lme_criterion(problem, st, REML)
+                if dense:
+                    st, val = None, dense_criterion(problem, x, REML)
+                else:
+                    st = evaluate(problem, x)
+                    val = lme_criterion(problem, st, REML)
             except (np.linalg.LinAlgError, ValueError, FloatingPointError):
                 st, val = None, np.inf
             if not np.isfinite(val):
@@ -207,21 +218,13 @@ def fit_lme(problem: LMEProblem, REML: bool = True, start: np.ndarray | None = N
     def fun(x: np.ndarray) -> float:
         return evaluate_at(np.asarray(x, dtype=float))[0]
 
-    if x0.size:
-        x = _optimize(fun, x0, lower, ctl)
-    else:
-        x = x0
-    best = min(cache.items(), key=lambda kv: kv[1][0]) if cache else None
-    if best is not None and best[1][0] < fun(x):
-        x = np.frombuffer(best[0], dtype=float).copy()
-    if x.size and ctl["newton_steps"]:
-        x = _newton_polish(fun, x, lower, ctl)
-    near = (x - lower < 1e-6) & (x > lower)
-    if near.any():  # a search stops just inside a bound it should reach: try the bound
-        y = np.where(near, lower, x)
-        if fun(y) <= fun(x):
-            x = y
+    x = x0
+    if x0.size and ctl["optimizer"] != "none":
+        x = _search(fun, x0, lower, ctl, cache)
     crit, state = evaluate_at(x)
+    if dense and crit < 1e300:  # the estimates from the full factorisation
+        state = evaluate(problem, x)
+        crit = lme_criterion(problem, state, REML)
     if state is None:
         raise np.linalg.LinAlgError("the model could not be fitted: the mixed-model "
                                     "equations are singular at every parameter value tried")
@@ -239,6 +242,23 @@ def fit_lme(problem: LMEProblem, REML: bool = True, start: np.ndarray | None = N
     singular = bool(np.any(x[:nc][bounded] < ctl["singular_tol"]))
     return _estimates(problem, state, REML, crit, converged, proj, singular, len(cache),
                       tuple(messages))
+
+
+def _search(fun, x0: np.ndarray, lower: np.ndarray, ctl: dict, cache: dict) -> np.ndarray:
+    """The optimiser's answer, the best point it evaluated if better, Newton-polished,
+    snapped onto a bound it stopped just inside of when that is no worse."""
+    x = _optimize(fun, x0, lower, ctl)
+    best = min(cache.items(), key=lambda kv: kv[1][0]) if cache else None
+    if best is not None and best[1][0] < fun(x):
+        x = np.frombuffer(best[0], dtype=float).copy()
+    if ctl["newton_steps"]:
+        x = _newton_polish(fun, x, lower, ctl)
+    near = (x - lower < 1e-6) & (x > lower)
+    if near.any():  # a search stops just inside a bound it should reach: try the bound
+        y = np.where(near, lower, x)
+        if fun(y) <= fun(x):
+            x = y
+    return x
 
 
 def _estimates(problem: LMEProblem, state: LMEState, REML: bool, crit: float,

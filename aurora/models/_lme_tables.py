@@ -91,6 +91,12 @@ def _random_levels(m: Any) -> tuple:
     out = []
     labels = level_labels(m.levels)
     for lv, label, form in zip(m.levels, labels, m.info.level_formulas):
+        t0 = terms.terms[lv.term_index[0]]
+        if t0.dense:  # a GAMM smooth (mgcv's pdIdnot): r i.i.d. columns Xr1, Xr2...
+            sd = np.full(t0.nl, m.sigma * abs(float(blocks[lv.term_index[0]][0, 0])))
+            names = tuple(f"{t0.spec.column_names[0]}{j + 1}" for j in range(t0.nl))
+            out.append(RandomLevel(form, label, names, sd, np.eye(t0.nl), "pdIdnot"))
+            continue
         names: list[str] = []
         covs = []
         for i in lv.term_index:

@@ -42,22 +42,34 @@ def gamm(formula: str, data: Any, family: Any = "gaussian", REML: bool = True,
         mgcv's ``knots = list(x = ...)``.
     na_action : {"omit", "exclude", "raise"}
     correlation : str, optional
-        nlme's residual correlation (``"ar1(time | g)"``, ``"cs(g)"``): for models without
-        smooths only, fitted by ``aurora.lme``.
+        nlme's residual correlation within groups: ``"ar1(time | g)"`` (AR(1) in an
+        integer time), ``"ar1(1 | g)"`` (row order), ``"cs(g)"`` (compound symmetry), nlme's
+        spellings ``corAR1(form = ~ time | g)`` too. With smooths the model is fitted as
+        ``mgcv::gamm`` fits it (gamm4 has no correlation): the smooths become nlme
+        ``pdIdnot`` random effects, nlme's ``lme`` criterion (REML or ML) is optimised with
+        the correlation grouped by every random level (``~time | g/subj``), and the result
+        is a :class:`~aurora.models.gamm_nlme_result.GAMMCorrResult` with ``.gam``
+        (``summary(m$gam)``) and ``.lme`` (``summary(m$lme)``); see
+        :mod:`aurora.models.gamm_nlme`. mgcv's own default is ML: pass ``REML=False`` for
+        it. Without smooths the model is fitted by ``aurora.lme``.
     random : str, optional
         gamm4's ``random = ~ (1 | g)``: bars added to ``formula``.
     subset : str or array-like of bool, optional
     control : dict, optional
-        Optimiser settings (keys of ``aurora.engine.lmm_optimize.LMM_CONTROL``;
-        ``{"optimizer": "none"}`` evaluates the fit at ``start``).
+        Optimiser settings (keys of ``aurora.engine.lmm_optimize.LMM_CONTROL``; with
+        ``correlation=``, of ``aurora.engine.lme_fit.LME_CONTROL``);
+        ``{"optimizer": "none"}`` evaluates the fit at ``start``.
     start : array-like, optional
-        Starting theta, lme4's order (``m.mer.theta``'s).
+        Starting theta, lme4's order (``m.mer.theta``'s); with ``correlation=`` and
+        smooths, ``m.lme.fit.params``'s order: ``sd / sigma`` of each nlme level (smooths
+        first) then nlme's unconstrained correlation parameter.
 
     Returns
     -------
-    GAMMResult
+    GAMMResult or GAMMCorrResult
         ``.gam`` (:class:`~aurora.models.gamm_result.GammGam`) and ``.mer``
-        (:class:`~aurora.models.gamm_result.GammMer`).
+        (:class:`~aurora.models.gamm_result.GammMer`); with ``correlation=`` and smooths
+        ``.gam`` and ``.lme`` (:class:`~aurora.models.gamm_nlme_result.GammLme`).
 
     Raises
     ------
@@ -65,7 +77,8 @@ def gamm(formula: str, data: Any, family: Any = "gaussian", REML: bool = True,
         ``te()`` smooths (use ``t2()``, as gamm4 requires), linked smooths (``id=``), a
         model with no smooth and no bar.
     NotImplementedError
-        ``fs`` smooths, ``correlation=`` with smooths.
+        ``fs`` smooths; with ``correlation=`` and smooths: a non-Gaussian family, weights
+        or an offset (mgcv's ``gammPQL``), tensor products.
 
     Examples
     --------
@@ -81,6 +94,16 @@ def gamm(formula: str, data: Any, family: Any = "gaussian", REML: bool = True,
     <BLANKLINE>
     Family: gaussian...
     lmer.REML = 183.39  Scale est. = 0.087263  n = 240
+
+    With a residual correlation (mgcv's ``gamm``; ``.lme`` is nlme's view):
+
+    >>> subj, t = np.repeat(np.arange(15), 8), np.tile(np.arange(1, 9), 15)
+    >>> x = rng.uniform(size=120)
+    >>> y = np.sin(6 * x) + rng.normal(scale=0.7, size=15)[subj] + rng.normal(size=120)
+    >>> d = pd.DataFrame({"y": y, "x": x, "subj": subj, "time": t})
+    >>> m = aurora.gamm("y ~ s(x) + (1 | subj)", d, correlation="ar1(time | subj)")
+    >>> list(m.lme.correlation_params.index), str(m.lme.summary()).splitlines()[6]
+    (['Phi'], ' Formula: ~Xr - 1 | g')
     """
     from aurora.compile import compile_plan
     from aurora.distributions import get_family
@@ -93,10 +116,14 @@ def gamm(formula: str, data: Any, family: Any = "gaussian", REML: bool = True,
     fam = get_family(family)
     if correlation is not None:
         if ast.smooths:
-            raise NotImplementedError(
-                "correlation= together with smooths is not available in aurora.gamm yet "
-                "(mgcv's gamm fits them through nlme's lme); drop the correlation, or fit a "
-                "model without smooths, which aurora.lme fits")
+            from aurora.models.gamm_nlme import fit_gamm_corr
+
+            printed = formula if random is not None else _without_bars(text, ast.random_effects)
+            return fit_gamm_corr(text, ast, data, correlation, fam, REML=REML, weights=weights,
+                                 offset=offset, knots=knots, na_action=na_action,
+                                 subset=subset, control=control, start=start,
+                                 formula_text=deparse_formula(" ".join(printed.split()),
+                                                              cutoff=500))
         return _lme(text, data, correlation, REML, weights, na_action)
     if not ast.smooths and not ast.random_effects:
         raise ModelSpecError("gamm models must have at least one smooth with unknown smoothing "

@@ -49,22 +49,37 @@ def named_vector(names: Sequence[str], values: Sequence[str], width: int = WIDTH
     return "\n".join(lines)
 
 
-def numeric_frame(row_name: str, names: Sequence[str], values: Sequence[float]) -> str:
+def numeric_frame(row_name: str, names: Sequence[str], values: Sequence[float],
+                  width: int = WIDTH) -> str:
     """R's print of a one-row numeric data frame or matrix (each column formatted alone
-    with 7 digits, right-aligned; NaN printed ``NA``).
+    with 7 digits, right-aligned; NaN printed ``NA``), its columns wrapped into blocks
+    narrower than ``width`` as R's ``print.default`` wraps a matrix.
 
     Examples
     --------
     >>> print(numeric_frame(" ", ["AIC", "BIC", "logLik"], [1093.35, 1113.28, -541.675]))
           AIC     BIC   logLik
       1093.35 1113.28 -541.675
+    >>> print(numeric_frame("StdDev:", ["Xr1", "Xr2", "Residual"], [2.5, 2.5, 0.96], 20))
+            Xr1 Xr2
+    StdDev: 2.5 2.5
+            Residual
+    StdDev:     0.96
     """
     cells = [format_real([v], 7)[0].strip() for v in values]
     widths = [max(len(n), len(c)) for n, c in zip(names, cells)]
     rw = len(row_name)
-    head = " " * rw + "".join(" " + n.rjust(w) for n, w in zip(names, widths))
-    row = row_name.ljust(rw) + "".join(" " + c.rjust(w) for c, w in zip(cells, widths))
-    return head + "\n" + row
+    lines, j = [], 0
+    while j < len(cells) or not lines:
+        stop, used = j, rw
+        while stop < len(cells) and (stop == j or used + widths[stop] + 1 < width):
+            used += widths[stop] + 1
+            stop += 1
+        cols = range(j, stop)
+        lines.append(" " * rw + "".join(" " + names[c].rjust(widths[c]) for c in cols))
+        lines.append(row_name.ljust(rw) + "".join(" " + cells[c].rjust(widths[c]) for c in cols))
+        j = stop
+    return "\n".join(lines)
 
 
 def r_quantile7(x: np.ndarray) -> np.ndarray:
@@ -106,7 +121,8 @@ class RandomLevel:
         Standard deviations (absolute).
     corr : ndarray
         Correlation matrix.
-    structure : {"logchol", "diag"}
+    structure : {"logchol", "diag", "pdIdnot"}
+        ``"pdIdnot"``: mgcv's i.i.d. smooth coefficients (a GAMM smooth's level).
     """
 
     formula: str
@@ -132,10 +148,10 @@ def _random_level(lv: RandomLevel, sigma: float, resid: bool) -> str:
     k = len(lv.names)
     sd = list(np.asarray(lv.sd, dtype=float))
     if k > 1:
-        name = ("Diagonal" if lv.structure == "diag" else
-                "General positive-definite, Log-Cholesky parametrization")
+        name = {"diag": "Diagonal", "pdIdnot": "pdIdnot"}.get(
+            lv.structure, "General positive-definite, Log-Cholesky parametrization")
         out.append(f" Structure: {name}")
-    if k == 1 or lv.structure == "diag":
+    if k == 1 or lv.structure in ("diag", "pdIdnot"):
         names = list(lv.names) + (["Residual"] if resid else [])
         vals = sd + ([sigma] if resid else [])
         out.append(numeric_frame("StdDev:", names, vals))
