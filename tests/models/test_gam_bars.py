@@ -92,8 +92,12 @@ def test_gamm_non_gaussian_uses_glmer(data):
     assert str(m.mer.summary()).startswith("Generalized linear mixed model fit by maximum")
 
 
-def test_gamm_correlation_with_smooths_not_available(data):
-    with pytest.raises(NotImplementedError, match="correlation"):
+def test_gamm_correlation_needs_integer_ar1_times(data):
+    # smooths with correlation= fit as mgcv::gamm (test_gamm_corr_reference.py); an AR(1)
+    # time that is not an integer is refused (nlme would truncate it silently)
+    from aurora.errors import DataError
+
+    with pytest.raises(DataError, match="non-integer"):
         gamm("y ~ s(x) + (1 | g)", data, correlation="ar1(t | g)")
 
 
