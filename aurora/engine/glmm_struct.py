@@ -100,7 +100,9 @@ def z_lambda_u(st: GLMMStructure, blocks: list[np.ndarray], u: np.ndarray) -> np
             zb = b[codes] if X is None else X[:, 0] * b[codes]
         else:
             B = u[r:r + q].reshape(-1, k) @ T.T
-            zb = np.einsum("nk,nk->n", X, B[codes])
+            zb = X[:, 0] * B[codes, 0]
+            for j in range(1, k):
+                zb += X[:, j] * B[codes, j]
         if out is None:
             out = zb
         else:

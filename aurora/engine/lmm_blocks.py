@@ -27,8 +27,8 @@ def soa(B: np.ndarray) -> np.ndarray:
 
 
 def aos(B: np.ndarray) -> np.ndarray:
-    """``(k, k, nl)`` back to C-contiguous ``(nl, k, k)`` blocks."""
-    return np.ascontiguousarray(np.moveaxis(B, -1, 0))
+    """``(k, k, nl)`` as ``(nl, k, k)`` blocks (a view)."""
+    return np.moveaxis(B, -1, 0)
 
 
 class FirstBlocks:
@@ -187,13 +187,14 @@ def blocks_t_times(B: np.ndarray, V: np.ndarray) -> np.ndarray:
         return B[0, 0][:, None, None] * V
     if k > SOA_MAX_K:
         return np.matmul(np.swapaxes(np.moveaxis(B, -1, 0), 1, 2), V)
-    out = np.empty(V.shape)
+    Vs = np.ascontiguousarray(np.moveaxis(V, 0, -1))  # (k, m, nl): levels innermost
+    out = np.empty(Vs.shape)
     for a in range(k):
-        acc = B[0, a][:, None] * V[:, 0]
+        acc = B[0, a] * Vs[0]
         for b in range(1, k):
-            acc += B[b, a][:, None] * V[:, b]
-        out[:, a] = acc
-    return out
+            acc += B[b, a] * Vs[b]
+        out[a] = acc
+    return np.moveaxis(out, -1, 0)
 
 
 def blocks_times(B: np.ndarray, V: np.ndarray) -> np.ndarray:

@@ -304,8 +304,18 @@ def lambda_t_times(terms: Any, blocks: list[np.ndarray], M: np.ndarray, start: i
     out = np.empty_like(M)
     r = 0
     for t, T in zip(terms.terms[start:], blocks[start:]):
-        blk = M[r:r + t.q].reshape(t.nl, t.k, -1)
-        out[r:r + t.q] = np.einsum("ba,lbm->lam", T, blk).reshape(t.q, -1)
+        k = t.k
+        blk = M[r:r + t.q].reshape(t.nl, k, -1)
+        dst = out[r:r + t.q].reshape(t.nl, k, -1)
+        if k == 1:
+            np.multiply(blk, T[0, 0], out=dst)
+        else:  # row a of each level's block: sum_b T[b, a] * row b (T lower: b >= a)
+            for a in range(k):
+                acc = T[a, a] * blk[:, a]
+                for b in range(a + 1, k):
+                    if T[b, a] != 0.0:
+                        acc += T[b, a] * blk[:, b]
+                dst[:, a] = acc
         r += t.q
     return out
 
@@ -316,8 +326,13 @@ def times_lambda(terms: Any, blocks: list[np.ndarray], M: np.ndarray, start: int
     out = np.empty_like(M)
     c = 0
     for t, T in zip(terms.terms[start:], blocks[start:]):
-        blk = M[:, c:c + t.q].reshape(-1, t.nl, t.k)
-        out[:, c:c + t.q] = np.einsum("mlb,ba->mla", blk, T).reshape(-1, t.q)
+        blk = M[:, c:c + t.q]
+        if t.k == 1:
+            np.multiply(blk, T[0, 0], out=out[:, c:c + t.q])
+        else:
+            out[:, c:c + t.q] = (blk.reshape(-1, t.k) @ T).reshape(blk.shape) if \
+                blk.flags.c_contiguous else np.einsum("mlb,ba->mla", blk.reshape(
+                    M.shape[0], t.nl, t.k), T).reshape(-1, t.q)
         c += t.q
     return out
 
