@@ -41,7 +41,9 @@ absolute times are inflated; one run, lme4 1.1-31 on R 4.2.2): lme4 took 48.6 s 
 evaluations: the simulated crossing gives about the same per-evaluation cost, 0.49 s
 against 0.48 s, and a sparse Cholesky factor of 1.32 million nonzeros against 1.11), 1.9 s
 on ``slopes10k`` (statsmodels MixedLM 55 s, same REML criterion to 2e-10) and 7.1 s on
-``verbagg`` (400 evaluations; real VerbAgg: 4.1 s, 385 evaluations).
+``verbagg`` (400 evaluations; real VerbAgg: 4.1 s, 385 evaluations). The latest full run,
+its ratios and the agreement with lme4 are in ``benchmarks/README.md`` (section
+``mixed.py``).
 
 Usage::
 

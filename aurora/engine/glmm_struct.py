@@ -45,14 +45,15 @@ class GLMMStructure:
     s1_vals : ndarray or None, shape (n, k1 (k1 + 1) / 2)
         ``X_1[:, a] X_1[:, b]`` (``a >= b``); None for an intercept-only first term.
     b21_index, b21_vals : ndarray or None
-        Flat target (dense: ``row * q1 + col``; sparse: position in ``B21.data``) and
-        weight-free value of every contribution to ``B21`` (rows x ``k1 K2``, raveled).
+        Flat target (dense: ``row * q1 + col``; sparse: position in ``B21.data``) of every
+        contribution to ``B21`` (rows x ``k1 K2``, raveled) and its weight-free value,
+        shape (n, k1 K2) (None when all are 1).
     B21 : csr matrix
         The pattern of ``B21`` (q2 x q1).
     dense : bool
         Whether ``B21`` is handed on as a dense array.
     m22_index, m22_vals : ndarray or None
-        The same for ``M22`` (flat index into the ``q2 x q2`` array).
+        The same for ``M22`` (flat index into the ``q2 x q2`` array; values (n, K2^2)).
     Zt : csr matrix, shape (q, n)
     pairs : tuple or None
         The pair products of a sparse ``B21`` (``(rows, P pattern, e1, e2)``).
@@ -148,18 +149,24 @@ def glmm_structure(terms: Any) -> GLMMStructure:
     K2 = C2.shape[1]
     C1 = first.codes[:, None].astype(np.int64) * k1 + np.arange(k1)[None, :]  # (n, k1)
     flat = (C2[:, None, :] * q1 + C1[:, :, None]).reshape(n, -1)   # (n, k1 * K2)
-    b21_vals = (X1[:, :, None] * V2[:, None, :]).reshape(n, -1)
+    b21_vals = (X1[:, :, None] * V2[:, None, :]).reshape(n, -1)  # (n, k1 K2)
     uniq, inv = np.unique(flat.ravel(), return_inverse=True)
     B21 = sp.csr_matrix((np.ones(uniq.size), (uniq // q1, uniq % q1)), shape=(q2, q1))
     B21.sort_indices()  # csr of sorted unique (row, col) keeps uniq's order
     dense = q2 * q2 * q1 <= DENSE_B21_LIMIT
     m22_index = (C2[:, :, None] * q2 + C2[:, None, :]).ravel()
-    m22_vals = (V2[:, :, None] * V2[:, None, :]).ravel()
+    m22_vals = (V2[:, :, None] * V2[:, None, :]).reshape(n, -1)
     pairs = None if dense else _pair_structure(B21, nl1, k1)
     plan = factor_plan(terms, terms, None, B21.toarray() if dense else B21)
     return GLMMStructure(first.codes, s1_vals, flat.ravel() if dense else inv.ravel(),
-                         b21_vals.ravel(), B21, dense, m22_index, m22_vals, Zt, pairs, plan,
+                         _unless_ones(b21_vals), B21, dense, m22_index, _unless_ones(m22_vals),
+                         Zt, pairs, plan,
                          k1, nl1, q2, _zterms(terms))
+
+
+def _unless_ones(V: np.ndarray) -> np.ndarray | None:
+    """The (n, K) row values, or None when they are all 1 (intercepts only)."""
+    return None if bool(np.all(V == 1.0)) else V
 
 
 def _pair_structure(B21: sp.csr_matrix, nl1: int, k1: int, limit: int = 10_000_000) -> Any:
@@ -209,6 +216,13 @@ def _first_blocks(st: GLMMStructure, w: np.ndarray) -> np.ndarray:
     return S1
 
 
+def _times_w(w: np.ndarray, K: int, V: np.ndarray | None) -> np.ndarray:
+    """``w`` times the (n, K) row values, raveled (``V`` None: all ones)."""
+    if V is None:
+        return w if K == 1 else np.repeat(w, K)
+    return (w[:, None] * V).ravel()
+
+
 def weighted_problem(m: Any, w: np.ndarray, z: np.ndarray, with_x: bool) -> LMMProblem:
     """The :class:`~aurora.engine.lmm.LMMProblem` of the working weights ``w`` and the
     working response ``z`` (with the fixed effects, or ``u`` only) of the GLMM ``m``."""
@@ -227,8 +241,9 @@ def weighted_problem(m: Any, w: np.ndarray, z: np.ndarray, with_x: bool) -> LMMP
         X = np.zeros((m.n, 0))
     pairs = None
     if st.q2:
-        q2, K = st.q2, st.b21_vals.size // m.n
-        wb = (w[:, None] * st.b21_vals.reshape(m.n, K)).ravel()
+        q2 = st.q2
+        K = st.b21_index.size // m.n
+        wb = _times_w(w, K, st.b21_vals)
         if st.dense:
             q1 = st.B21.shape[1]
             B21 = np.bincount(st.b21_index, weights=wb, minlength=q2 * q1).reshape(q2, q1)
@@ -239,8 +254,8 @@ def weighted_problem(m: Any, w: np.ndarray, z: np.ndarray, with_x: bool) -> LMMP
                 rows, P0, p1, p2 = st.pairs
                 pairs = (rows, sp.csr_matrix((data[p1] * data[p2], P0.indices, P0.indptr),
                                              shape=P0.shape))
-        K2 = st.m22_vals.size // m.n
-        wm = (w[:, None] * st.m22_vals.reshape(m.n, K2)).ravel()
+        K = st.m22_index.size // m.n
+        wm = _times_w(w, K, st.m22_vals)
         M22 = np.bincount(st.m22_index, weights=wm, minlength=q2 * q2).reshape(q2, q2)
     else:
         B21, M22 = st.B21, np.zeros((0, 0))
