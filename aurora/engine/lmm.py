@@ -22,9 +22,11 @@ random effects) comes first, so its block ``Lambda_1'Z_1'WZ_1 Lambda_1 + I`` is 
 diagonal (one ``k x k`` block per level) and is factored level by level; the other terms
 (grouped or dense, such as a GAMM's smooths) form a dense block ``L22`` (the Schur
 complement ``A22 - L21 L21'``, with ``L21`` sparse). All the products with the data are
-taken once (:class:`LMMProblem`, :mod:`aurora.engine.lmm_problem`); a criterion evaluation
-(:func:`factorize`, :mod:`aurora.engine.lmm_factor`) costs ``O(nl k^3 + nnz(L21) + q2^3)``,
-whatever ``n``.
+taken once (:class:`LMMProblem`, :mod:`aurora.engine.lmm_problem`), and so is the symbolic
+part of the factorisation (:mod:`aurora.engine.lmm_plan`); a criterion evaluation
+(:func:`factorize`, :mod:`aurora.engine.lmm_factor`, with the first term's blocks factored
+by batched entry-wise formulas, :mod:`aurora.engine.lmm_blocks`) costs
+``O(nl k^3 + nnz(L21) + q2^3)``, whatever ``n``.
 """
 from __future__ import annotations
 
