@@ -240,7 +240,14 @@ def bobyqa(fun: Callable[[np.ndarray], float], x0: np.ndarray, lower: np.ndarray
             best[0], best[1] = v, np.array(x, dtype=float)
         return v
 
-    x0 = np.asarray(x0, dtype=float)
+    x0 = np.asarray(x0, dtype=float).copy()
+    lo_b, hi_b = np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
+    # a start a rounding error inside a bound (a correlation of 0.9999999999999999) makes
+    # NLopt's default initial step that distance, and BOBYQA stops at once: put it on the
+    # bound, where NLopt steps by the distance to the other bound
+    for b in (lo_b, hi_b):
+        near = np.isfinite(b) & (np.abs(x0 - b) <= 1e-10 * (1.0 + np.abs(b)))
+        x0[near] = b[near]
     try:
         import nlopt
     except ImportError:  # pragma: no cover - nlopt is a dependency
