@@ -20,6 +20,7 @@ import numpy as np
 
 from aurora.engine.lme import LMEProblem, LMEState, evaluate, lme_criterion
 from aurora.engine.lme_dense import dense_criterion, dense_ok
+from aurora.engine.lmm_optimize import _bobyqa, _gradient
 
 __all__ = ["LMEFit", "fit_lme", "LME_CONTROL"]
 
@@ -142,22 +143,6 @@ class LMEFit:
         if self.problem.terms is None:
             return []
         return [self.sigma ** 2 * (T @ T.T) for T in self.problem.terms.lambda_blocks(self.theta)]
-
-
-def _gradient(fun, x: np.ndarray, lower: np.ndarray, step: float) -> np.ndarray:
-    g = np.zeros_like(x)
-    f0 = fun(x)
-    for j in range(x.size):
-        h = step * max(1.0, abs(x[j]))
-        up = x.copy()
-        up[j] += h
-        dn = x.copy()
-        dn[j] -= h
-        if dn[j] < lower[j]:
-            g[j] = (fun(up) - f0) / h
-        else:
-            g[j] = (fun(up) - fun(dn)) / (2 * h)
-    return g
 
 
 def fit_lme(problem: LMEProblem, REML: bool = True, start: np.ndarray | None = None,
@@ -333,35 +318,17 @@ def _optimize(fun, x0: np.ndarray, lower: np.ndarray, ctl: dict) -> np.ndarray:
     optimizer = ctl["optimizer"]
     if optimizer == "bobyqa":
         try:
-            import nlopt
+            import nlopt  # noqa: F401
         except ImportError:  # pragma: no cover - nlopt is a dependency; scipy as fallback
             optimizer = "L-BFGS-B"
     if optimizer == "bobyqa":
-        m = x0.size
-        opt = nlopt.opt(nlopt.LN_BOBYQA, m)
-        opt.set_lower_bounds(np.where(np.isfinite(lower), lower, -np.inf))
-        opt.set_upper_bounds(np.full(m, np.inf))
-        opt.set_xtol_abs(ctl["xtol_abs"])
-        opt.set_ftol_abs(ctl["ftol_abs"])
-        opt.set_maxeval(int(ctl["maxeval"]))
-        opt.set_min_objective(lambda x, grad: fun(np.asarray(x, dtype=float)))
-        try:
-            return np.asarray(opt.optimize(x0), dtype=float)
-        except (nlopt.RoundoffLimited, RuntimeError, ValueError):
-            return x0
+        return _bobyqa(fun, x0, lower, ctl)
     if optimizer == "L-BFGS-B":
         from scipy.optimize import minimize
 
         def fun_grad(x: np.ndarray) -> tuple[float, np.ndarray]:
             x = np.maximum(x, lower)
-            f0 = fun(x)
-            g = np.zeros_like(x)
-            for j in range(x.size):
-                h = ctl["fd_step"] * max(1.0, abs(x[j]))
-                up = x.copy()
-                up[j] += h
-                g[j] = (fun(up) - f0) / h
-            return f0, g
+            return fun(x), _gradient(fun, x, lower, ctl["fd_step"], central=False)
 
         bounds = [(lo if np.isfinite(lo) else None, None) for lo in lower]
         res = minimize(fun_grad, x0, jac=True, method="L-BFGS-B", bounds=bounds,
