@@ -26,6 +26,7 @@ import scipy.sparse as sp
 
 from aurora.engine.lmm import LMMProblem
 from aurora.engine.lmm_plan import factor_plan
+from aurora.engine.lmm_problem import _pair_entries
 
 __all__ = ["GLMMStructure", "glmm_structure", "weighted_problem", "z_lambda_u",
            "DENSE_B21_LIMIT"]
@@ -178,20 +179,10 @@ def _pair_structure(B21: sp.csr_matrix, nl1: int, k1: int, limit: int = 10_000_0
                        shape=B21.shape).tocsc()
     Bc.sort_indices()
     csc_order = Bc.data.astype(np.int64) - 1     # csc position -> csr position
-    lev_ptr = Bc.indptr[::k1]
-    counts = np.diff(lev_ptr)
-    if int(np.sum(counts.astype(np.int64) ** 2)) > 2 * limit:
+    entries = _pair_entries(Bc, k1, limit)
+    if entries is None:
         return None
-    nnz = Bc.nnz
-    col = np.repeat(np.arange(Bc.shape[1]), np.diff(Bc.indptr))
-    lev, a = col // k1, col % k1
-    reps = counts[lev]
-    e1 = np.repeat(np.arange(nnz), reps)
-    starts = np.cumsum(reps) - reps
-    e2 = lev_ptr[lev[e1]] + (np.arange(e1.size) - np.repeat(starts, reps))
-    i = Bc.indices.astype(np.int64)
-    low = i[e1] >= i[e2]
-    e1, e2 = e1[low], e2[low]
+    e1, e2, i, lev, a = entries
     rows, inv = np.unique(i[e1] * q2 + i[e2], return_inverse=True)
     cols = lev[e1].astype(np.int64) * k1 * k1 + a[e1] * k1 + a[e2]
     P0 = sp.csr_matrix((np.arange(1, e1.size + 1, dtype=float), (inv.ravel(), cols)),

@@ -254,6 +254,28 @@ def _first_blocks(first: Any, w: np.ndarray) -> np.ndarray:
     return S1
 
 
+def _pair_entries(B: sp.csc_matrix, k1: int, limit: int) -> Any:
+    """The pairs of stored entries of a column-sorted CSC ``B`` that meet in
+    ``B diag(M_l) B'`` (same level ``l`` of ``k1`` columns), lower triangle only:
+    ``(e1, e2, i, lev, a)`` with ``e1``/``e2`` the entry positions, ``i`` the entries'
+    rows and ``lev``/``a`` their columns' level and index within it; None when there
+    would be more than about ``limit`` pairs."""
+    lev_ptr = B.indptr[::k1]
+    counts = np.diff(lev_ptr)
+    if int(np.sum(counts.astype(np.int64) ** 2)) > 2 * limit:
+        return None
+    nnz = B.nnz
+    col = np.repeat(np.arange(B.shape[1]), np.diff(B.indptr))
+    lev, a = col // k1, col % k1
+    reps = counts[lev]
+    e1 = np.repeat(np.arange(nnz), reps)
+    starts = np.cumsum(reps) - reps
+    e2 = lev_ptr[lev[e1]] + (np.arange(e1.size) - np.repeat(starts, reps))
+    i = B.indices.astype(np.int64)
+    low = i[e1] >= i[e2]
+    return e1[low], e2[low], i, lev, a
+
+
 def _pair_matrix(B21: sp.csr_matrix, nl1: int, k1: int, limit: int = 10_000_000) -> Any:
     """The symbolic part of ``B21 diag(M_l) B21'`` for per-level ``k1 x k1`` blocks
     ``M_l``, done once: ``(rows, P)`` such that the product's lower triangle holds
@@ -268,20 +290,10 @@ def _pair_matrix(B21: sp.csr_matrix, nl1: int, k1: int, limit: int = 10_000_000)
         return None
     B = B21.tocsc()
     B.sort_indices()
-    lev_ptr = B.indptr[::k1]
-    counts = np.diff(lev_ptr)
-    if int(np.sum(counts.astype(np.int64) ** 2)) > 2 * limit:
+    entries = _pair_entries(B, k1, limit)
+    if entries is None:
         return None
-    nnz = B.nnz
-    col = np.repeat(np.arange(B.shape[1]), np.diff(B.indptr))
-    lev, a = col // k1, col % k1
-    reps = counts[lev]
-    e1 = np.repeat(np.arange(nnz), reps)
-    starts = np.cumsum(reps) - reps
-    e2 = lev_ptr[lev[e1]] + (np.arange(e1.size) - np.repeat(starts, reps))
-    i = B.indices.astype(np.int64)
-    low = i[e1] >= i[e2]
-    e1, e2 = e1[low], e2[low]
+    e1, e2, i, lev, a = entries
     flat = i[e1] * q2 + i[e2]
     if q2 * q2 <= 64_000_000:  # a lookup table over the q2 x q2 positions: no sort
         seen = np.zeros(q2 * q2, dtype=bool)
