@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from aurora.models._mixed_base import _MixedResultBase
+
 __all__ = ["LMEResult", "LMEInfo"]
 
 
@@ -48,7 +50,7 @@ class LMEInfo:
     na_action: str = "omit"
 
 
-class LMEResult:
+class LMEResult(_MixedResultBase):
     """A fitted linear mixed model with a residual correlation structure (R: nlme's
     ``lme``).
 
@@ -88,16 +90,8 @@ class LMEResult:
 
     # ------------------------------------------------------------------ parameters
     @property
-    def REML(self) -> bool:
-        return bool(self.fit.REML)
-
-    @property
     def method(self) -> str:
         return "REML" if self.REML else "ML"
-
-    @property
-    def terms(self) -> Any:
-        return self.plan.random
 
     @property
     def fixef(self) -> pd.Series:
@@ -106,11 +100,6 @@ class LMEResult:
 
     params = fixef
     coef = fixef
-
-    @property
-    def sigma(self) -> float:
-        """Residual standard deviation (nlme's ``sigma``)."""
-        return self.fit.sigma
 
     @property
     def theta(self) -> pd.Series:
@@ -174,10 +163,6 @@ class LMEResult:
         return self.fit.loglik
 
     @property
-    def aic(self) -> float:
-        return -2 * self.loglik + 2 * self.npar
-
-    @property
     def bic(self) -> float:
         """nlme's BIC: ``log(N - p)`` per parameter for REML fits, ``log(N)`` for ML."""
         n = self.nobs - (len(self.column_names) if self.REML else 0)
@@ -202,23 +187,6 @@ class LMEResult:
         return self.fit.problem.n
 
     @property
-    def df_resid(self) -> int:
-        return self.nobs - self.npar
-
-    @property
-    def ngrps(self) -> dict[str, int]:
-        """Levels of each grouping factor, lme4's names and order."""
-        return self.terms.ngrps
-
-    @property
-    def converged(self) -> bool:
-        return self.fit.converged
-
-    @property
-    def singular(self) -> bool:
-        return self.fit.singular
-
-    @property
     def messages(self) -> tuple[str, ...]:
         return tuple(self.fit.messages)
 
@@ -235,11 +203,6 @@ class LMEResult:
     @cached_property
     def _mu(self) -> np.ndarray:
         return self.fit.fitted_values() + self.plan.offset
-
-    @property
-    def fitted(self) -> pd.Series:
-        """Fitted values at the innermost level, ``X beta + Z b`` (nlme's ``fitted``)."""
-        return self._rows(self._mu, "fitted")
 
     def _resid(self) -> np.ndarray:
         """Response (the working response for PQL) minus fitted, innermost level."""
@@ -315,12 +278,6 @@ class LMEResult:
         """nlme's ``print(m)``."""
         return self.summary().print_fit()
 
-    def __str__(self) -> str:
-        return str(self.summary())
-
     def __repr__(self) -> str:
         return (f"<LMEResult {self.info.formula!s} ({self.method}, n={self.nobs}, "
                 f"groups={self.ngrps})>")
-
-    def _repr_html_(self) -> str:
-        return self.summary()._repr_html_()

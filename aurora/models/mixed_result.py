@@ -9,12 +9,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from aurora.models._mixed_base import _MixedResultBase
 from aurora.models._mixed_tables import ranef_frames, ranef_long, theta_names, varcorr_frame
 
 __all__ = ["MixedResult"]
 
 
-class MixedResult:
+class MixedResult(_MixedResultBase):
     """A fitted linear mixed model (R: lme4's ``lmerMod``).
 
     Attributes
@@ -52,26 +53,12 @@ class MixedResult:
 
     # ------------------------------------------------------------------ parameters
     @property
-    def REML(self) -> bool:
-        return bool(self.fit.REML)
-
-    @property
-    def terms(self) -> Any:
-        """The random-effect terms (:class:`~aurora.compile.random_terms.RandomTerms`)."""
-        return self.plan.random
-
-    @property
     def fixef(self) -> pd.Series:
         """Fixed effects (lme4's ``fixef``)."""
         return pd.Series(self.fit.factor.beta, index=list(self.column_names), name="fixef")
 
     params = fixef
     coef = fixef
-
-    @property
-    def sigma(self) -> float:
-        """Residual standard deviation (lme4's ``sigma``)."""
-        return self.fit.sigma
 
     @property
     def theta(self) -> pd.Series:
@@ -128,35 +115,12 @@ class MixedResult:
         return -self._devcrit(self.REML) / 2
 
     @property
-    def aic(self) -> float:
-        return -2 * self.loglik + 2 * self.npar
-
-    @property
     def bic(self) -> float:
         return -2 * self.loglik + np.log(self.nobs) * self.npar
 
     @property
     def nobs(self) -> int:
         return self.problem.n
-
-    @property
-    def df_resid(self) -> int:
-        """lme4's ``df.residual``: ``nobs - npar``."""
-        return self.nobs - self.npar
-
-    @property
-    def ngrps(self) -> dict[str, int]:
-        """Levels of each grouping factor (lme4's ``ngrps``)."""
-        return self.terms.ngrps
-
-    @property
-    def converged(self) -> bool:
-        return self.fit.converged
-
-    @property
-    def singular(self) -> bool:
-        """lme4's ``isSingular`` (tolerance 1e-4)."""
-        return self.fit.singular
 
     @property
     def messages(self) -> tuple[str, ...]:
@@ -173,11 +137,6 @@ class MixedResult:
         from aurora.engine.lmm_inference import fitted_values
 
         return fitted_values(self.problem, self.fit.factor, self.plan.offset)
-
-    @property
-    def fitted(self) -> pd.Series:
-        """Conditional fitted values ``X beta + Z b`` (lme4's ``fitted``)."""
-        return self._rows(self._mu, "fitted")
 
     def residuals(self, type: str = "response", scaled: bool = False) -> pd.Series:
         """Residuals: ``"response"`` (y - fitted) or ``"pearson"`` (times sqrt(weights));
@@ -328,16 +287,10 @@ class MixedResult:
 
         return build_summary(self)
 
-    def __str__(self) -> str:
-        return str(self.summary())
-
     def __repr__(self) -> str:
         kind = "REML" if self.REML else "ML"
         return (f"<MixedResult lmer {self.call.get('formula', '')!s} ({kind}, "
                 f"n={self.nobs}, groups={self.ngrps})>")
-
-    def _repr_html_(self) -> str:
-        return self.summary()._repr_html_()
 
 
 def _lambda_times(terms: Any, blocks: list[np.ndarray], u: np.ndarray) -> np.ndarray:
