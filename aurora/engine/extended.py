@@ -30,7 +30,7 @@ import numpy as np
 from scipy.special import digamma, gammaln, polygamma
 
 from aurora.engine.extended_theta import betar_theta, nb_theta, scat_theta, tw_theta
-from aurora.engine.family_calculus import _LINK_DERIVS
+from aurora.engine.family_calculus import _LINK_DERIVS, _LinkMethods
 from aurora.errors import ModelSpecError
 
 __all__ = ["ExtendedCalculus", "extended_calculus", "is_extended"]
@@ -45,7 +45,7 @@ def is_extended(family: Any) -> bool:
                                      "StudentTFamily")
 
 
-class ExtendedCalculus:
+class ExtendedCalculus(_LinkMethods):
     """The smoothing engine's view of an extended family at one value of its parameters.
 
     Parameters
@@ -107,27 +107,13 @@ class ExtendedCalculus:
         """The same family at working-scale parameters ``x``."""
         return ExtendedCalculus(self.base, x=x)
 
-    # ---- what FamilyCalculus offers ------------------------------------------------
-    def linkfun(self, mu):
-        return np.asarray(self.link.link(mu), dtype=float)
-
-    def linkinv(self, eta):
-        return np.asarray(self.link.inverse(eta), dtype=float)
-
-    def mu_eta(self, eta):
-        return np.asarray(self.link.inverse_derivative(eta), dtype=float)
-
+    # ---- what FamilyCalculus offers (linkfun, linkinv, mu_eta, initialize, valid:
+    # ---- _LinkMethods) -------------------------------------------------------------
     def variance(self, mu):
         return np.asarray(self.family.variance(mu), dtype=float) * np.ones_like(mu)
 
     def dvar(self, mu):
         return np.asarray(self.family.variance_derivative(mu), dtype=float) * np.ones_like(mu)
-
-    def initialize(self, y, w):
-        return np.asarray(self.family.initialize(y, w), dtype=float)
-
-    def valid(self, eta, mu) -> bool:
-        return bool(self.link.valid_eta(eta)) and bool(self.family.valid_mu(mu))
 
     def deviance(self, y, mu, w) -> float:
         """The deviance of the criterion (mgcv's ``dev.resids`` of the family; for betar the

@@ -70,7 +70,28 @@ _CANONICAL = {"gaussian": "identity", "poisson": "log", "quasipoisson": "log",
               "inverse.gaussian": "1/mu^2"}
 
 
-class FamilyCalculus:
+class _LinkMethods:
+    """The link and family calls that :class:`FamilyCalculus` and
+    :class:`~aurora.engine.extended.ExtendedCalculus` make alike (``self.link`` and
+    ``self.family`` are the family's objects)."""
+
+    def linkfun(self, mu):
+        return np.asarray(self.link.link(mu), dtype=float)
+
+    def linkinv(self, eta):
+        return np.asarray(self.link.inverse(eta), dtype=float)
+
+    def mu_eta(self, eta):
+        return np.asarray(self.link.inverse_derivative(eta), dtype=float)
+
+    def initialize(self, y, w):
+        return np.asarray(self.family.initialize(y, w), dtype=float)
+
+    def valid(self, eta, mu) -> bool:
+        return bool(self.link.valid_eta(eta)) and bool(self.family.valid_mu(mu))
+
+
+class FamilyCalculus(_LinkMethods):
     """What the smoothing engine needs of a family beyond R's ``family`` object: second to
     fourth link derivatives, second and third variance derivatives and the saturated
     log-likelihood ``ls`` with two scale derivatives (mgcv's ``fix.family.*``).
@@ -113,15 +134,6 @@ class FamilyCalculus:
         self.d2link, self.d3link, self.d4link = derivs
         self.d2var, self.d3var = _VAR_DERIVS[name]
 
-    def linkfun(self, mu):
-        return np.asarray(self.link.link(mu), dtype=float)
-
-    def linkinv(self, eta):
-        return np.asarray(self.link.inverse(eta), dtype=float)
-
-    def mu_eta(self, eta):
-        return np.asarray(self.link.inverse_derivative(eta), dtype=float)
-
     def variance(self, mu):
         return np.asarray(self.family.variance(mu), dtype=float)
 
@@ -130,12 +142,6 @@ class FamilyCalculus:
 
     def deviance(self, y, mu, w) -> float:
         return float(np.sum(self.family.deviance_residuals(y, mu, w)))
-
-    def initialize(self, y, w):
-        return np.asarray(self.family.initialize(y, w), dtype=float)
-
-    def valid(self, eta, mu) -> bool:
-        return bool(self.link.valid_eta(eta)) and bool(self.family.valid_mu(mu))
 
     def aic(self, y, mu, w, dev) -> float:
         return float(self.family.aic(y, mu, w, dev))
