@@ -154,8 +154,7 @@ def _correlation(spec: Any, plan: Any, sub: pd.DataFrame, levels: list, gnames: 
     """mgcv's correlation grouping (every random level, then the correlation's own
     grouping variables not among them) and nlme's formula of it."""
     from aurora.compile.grouping import group_codes
-    from aurora.engine.lme_corr import corr_structure
-    from aurora.models.lme import _ar1_time
+    from aurora.models.lme import _group_corr
 
     n = plan.nobs
     codes = levels[-1].codes if len(levels) > len(gnames) else np.zeros(n, dtype=np.intp)
@@ -165,14 +164,7 @@ def _correlation(spec: Any, plan: Any, sub: pd.DataFrame, levels: list, gnames: 
         c2, _ = group_codes(sub, tuple(extra))
         codes = np.unique(np.column_stack([codes, c2]), axis=0, return_inverse=True)[1].ravel()
     codes = np.asarray(codes, dtype=np.intp)
-    try:
-        corr = corr_structure(spec.kind, codes, _ar1_time(spec, sub, codes))
-    except ValueError as exc:
-        raise DataError(
-            f"covariate must have unique values within groups for \"corAR1\" objects: "
-            f"{exc} (the time variable {spec.time!r} repeats within a group)",
-            "give each row of a group its own time, or use ar1(1 | g) for the row order"
-        ) from None
+    corr = _group_corr(spec, sub, codes)
     return corr, f"~{spec.time or 1} | " + "/".join(level_names + extra)
 
 

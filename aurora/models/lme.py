@@ -215,13 +215,27 @@ def _ar1_time(spec: CorrelationSpec, sub: pd.DataFrame, groups: np.ndarray) -> n
         "round or rescale the times to integers, or use the row order with ar1(1 | g)")
 
 
+def _group_corr(spec: CorrelationSpec, sub: pd.DataFrame, codes: np.ndarray) -> Any:
+    """The correlation structure of ``spec`` over the groups ``codes`` of the rows ``sub``
+    (a :class:`~aurora.errors.DataError` when the AR(1) time repeats within a group)."""
+    from aurora.engine.lme_corr import corr_structure
+
+    try:
+        return corr_structure(spec.kind, codes, _ar1_time(spec, sub, codes))
+    except ValueError as exc:
+        raise DataError(
+            f"covariate must have unique values within groups for \"corAR1\" objects: "
+            f"{exc} (the time variable {spec.time!r} repeats within a group)",
+            "give each row of a group its own time, or use ar1(1 | g) for the row order"
+        ) from None
+
+
 def prepare_lme(formula: str, data: Any, correlation: str | None = None, weights: Any = None,
                 na_action: str = "omit", family: Any = None, data_name: str = "data",
                 variance_formula: str | None = None, offset: Any = None) -> LMEModel:
     """Compile the formula, the random-effect levels and the correlation structure."""
     from aurora.compile import compile_plan
     from aurora.compile.frame import as_frame
-    from aurora.engine.lme_corr import corr_structure
     from aurora.engine.lme_df import fixed_df, nlme_levels
     from aurora.formula import parse
     from aurora.models.lme_result import LMEInfo
@@ -260,14 +274,7 @@ def prepare_lme(formula: str, data: Any, correlation: str | None = None, weights
     corr_formula = None
     if spec is not None:
         gcodes = _corr_groups(spec, sub, levels, terms)
-        try:
-            corr = corr_structure(spec.kind, gcodes, _ar1_time(spec, sub, gcodes))
-        except ValueError as exc:
-            raise DataError(
-                f"covariate must have unique values within groups for \"corAR1\" objects: "
-                f"{exc} (the time variable {spec.time!r} repeats within a group)",
-                "give each row of a group its own time, or use ar1(1 | g) for the row order"
-            ) from None
+        corr = _group_corr(spec, sub, gcodes)
         corr_formula = spec.formula("/".join(lv.name for lv in levels))
     text = ast.text or str(ast)
     if variance_formula is None and weights is not None:
