@@ -266,6 +266,7 @@ class MixedResult(_MixedResultBase):
     def simulate(self, nsim: int = 1, seed: int | None = None) -> pd.DataFrame:
         """Responses simulated from the fitted model, new random effects each time (lme4's
         ``simulate(m, nsim, seed)`` with ``use.u = FALSE``); one column per simulation."""
+        from aurora.engine.glmm import lambda_times
         from aurora.engine.lmm import z_times
 
         rng = np.random.default_rng(seed)
@@ -274,7 +275,7 @@ class MixedResult(_MixedResultBase):
         sims = {}
         for i in range(nsim):
             u = rng.standard_normal(self.terms.q) * self.sigma
-            b = _lambda_times(self.terms, f.blocks, u)
+            b = lambda_times(self.terms, f.blocks, u)
             eps = rng.standard_normal(pr.n) * self.sigma / np.sqrt(pr.w)
             sims[f"sim_{i + 1}"] = eta + z_times(self.terms, b) + eps
         out = pd.DataFrame(sims, index=self.plan.row_index)
@@ -291,15 +292,6 @@ class MixedResult(_MixedResultBase):
         kind = "REML" if self.REML else "ML"
         return (f"<MixedResult lmer {self.call.get('formula', '')!s} ({kind}, "
                 f"n={self.nobs}, groups={self.ngrps})>")
-
-
-def _lambda_times(terms: Any, blocks: list[np.ndarray], u: np.ndarray) -> np.ndarray:
-    out = np.empty_like(u)
-    r = 0
-    for t, T in zip(terms.terms, blocks):
-        out[r:r + t.q] = (u[r:r + t.q].reshape(t.nl, t.k) @ T.T).ravel()
-        r += t.q
-    return out
 
 
 def _pct(p: float) -> str:
