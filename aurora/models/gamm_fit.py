@@ -93,12 +93,7 @@ def gamm_setup(plan: Any, used_names: list[str], allow_n: bool = False) -> GammS
     xlab: list[str] = []
     smooths, dense, sterm_names = [], [], []
     for b in blocks:
-        if b.id is not None:
-            raise ModelSpecError("gamm can not handle linked smoothing parameters (id=)",
-                                 "drop id= from the smooths, or fit with aurora.gam")
-        if b.fixed_sp is not None and any(v is not None for v in b.fixed_sp):
-            raise ModelSpecError(f"{b.label}: fixed sp= is not available in aurora.gamm",
-                                 "drop sp=, or fit with aurora.gam")
+        _check_gamm_smooth(b)
         sr = smooth2random(b, plan.X[:, b.start:b.stop], used, xlab)
         smooths.append(sr)
         Xcols.append(sr.Xf)
@@ -113,6 +108,17 @@ def gamm_setup(plan: Any, used_names: list[str], allow_n: bool = False) -> GammS
     terms = combine_terms(dense, plan.random, plan.nobs, allow_n=allow_n)
     return GammSetup(X, tuple(names), nsdf, tuple(smooths), terms, tuple(sterm_names),
                      plan.random)
+
+
+def _check_gamm_smooth(b: Any) -> None:
+    """Refuse what gamm can not fit in a smooth's penalty block: linked smoothing
+    parameters (``id=``) and fixed ones (``sp=``)."""
+    if b.id is not None:
+        raise ModelSpecError("gamm can not handle linked smoothing parameters (id=)",
+                             "drop id= from the smooths, or fit with aurora.gam")
+    if b.fixed_sp is not None and any(v is not None for v in b.fixed_sp):
+        raise ModelSpecError(f"{b.label}: fixed sp= is not available in aurora.gamm",
+                             "drop sp=, or fit with aurora.gam")
 
 
 def fit_gamm_plan(plan: Any, REML: bool = True, control: dict | None = None,

@@ -57,7 +57,7 @@ def mgcv_setup(plan: Any, used: list[str]) -> tuple[Any, list[Any], list[str]]:
     """
     from aurora.compile.re_terms import DenseReTerm, RandomTerms, ReTermSpec
     from aurora.compile.smooth_random import new_name, smooth2random
-    from aurora.models.gamm_fit import GammSetup
+    from aurora.models.gamm_fit import GammSetup, _check_gamm_smooth
 
     blocks = plan.penalties
     nsdf = blocks[0].start if blocks else plan.X.shape[1]
@@ -65,12 +65,7 @@ def mgcv_setup(plan: Any, used: list[str]) -> tuple[Any, list[Any], list[str]]:
     xlab: list[str] = []
     smooths, dense, gnames, snames = [], [], [], []
     for b in blocks:
-        if b.id is not None:
-            raise ModelSpecError("gamm can not handle linked smoothing parameters (id=)",
-                                 "drop id= from the smooths, or fit with aurora.gam")
-        if b.fixed_sp is not None and any(v is not None for v in b.fixed_sp):
-            raise ModelSpecError(f"{b.label}: fixed sp= is not available in aurora.gamm",
-                                 "drop sp=, or fit with aurora.gam")
+        _check_gamm_smooth(b)
         if b.bs in ("t2", "te", "ti") or len(b.matrices) > 1:
             raise NotImplementedError(
                 f"{b.label}: tensor products and smooths with several penalties are not "
