@@ -23,6 +23,7 @@ from scipy.linalg.lapack import dpstrf
 
 from aurora.compile.re_terms import term_theta_layout
 from aurora.engine.lmm import LMMProblem, factorize
+from aurora.models._mixed_tables import sd_corr
 
 __all__ = ["sdcor_from_theta", "theta_from_sdcor", "sdcor_deviance", "drop_fixed", "bobyqa"]
 
@@ -50,12 +51,9 @@ def sdcor_from_theta(theta: np.ndarray, terms: Any, sigma: float) -> np.ndarray:
         if _covariance(t) != "unstructured":  # diagonal / identity: SDs only
             out.append(sigma * theta[off[i]:off[i + 1]])
             continue
-        V = T @ T.T * sigma ** 2
-        sd = np.sqrt(np.diag(V))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            R = V / np.outer(sd, sd)
-        R[np.diag_indices_from(R)] = sd
+        sd, R = sd_corr(T @ T.T * sigma ** 2)
         R[np.isnan(R)] = 0.0  # cov2sdcor: NA (a zero SD) becomes 0
+        R[np.diag_indices_from(R)] = sd
         r, c = term_theta_layout(T.shape[0])
         out.append(R[r, c])
     out.append([sigma])

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from aurora.errors import FactorLevelError, UnknownVariableError
+from aurora.models._mixed_tables import sd_corr
 
 __all__ = ["predict_lme", "build_nlme_summary", "level_labels"]
 
@@ -108,10 +109,7 @@ def _random_levels(m: Any) -> tuple:
         for c in covs:
             cov[r:r + c.shape[0], r:r + c.shape[0]] = c
             r += c.shape[0]
-        sd = np.sqrt(np.diag(cov))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            corr = cov / np.outer(sd, sd)
-        np.fill_diagonal(corr, 1.0)
+        sd, corr = sd_corr(cov)
         diag = len(lv.term_index) > 1 and all(terms.terms[i].k == 1 for i in lv.term_index)
         out.append(RandomLevel(form, label, tuple(names), sd, corr,
                                "diag" if diag else "logchol"))
@@ -127,10 +125,7 @@ def build_nlme_summary(m: Any, fixed_formula: str | None = None, loglik: float |
     cs = m.fit.problem.corr
     if cs is not None:
         corr = CorrBlock(cs.struct_name, m.info.corr_formula, cs.param_name, m.fit.rho)
-    V = m.fit.vcov
-    sd = np.sqrt(np.diag(V))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        C = V / np.outer(sd, sd)
+    sd, C = sd_corr(m.fit.vcov)
     names = list(m.column_names)
     res = m.residuals("pearson").dropna()
     if len(res) > 5:

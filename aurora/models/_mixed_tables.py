@@ -53,6 +53,21 @@ def theta_names(terms: Any) -> list[str]:
     return out
 
 
+def sd_corr(cov: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Standard deviations and correlations of a covariance matrix (R's ``cov2cor``; a
+    zero SD gives NaN correlations, the diagonal is 1).
+
+    >>> sd, corr = sd_corr(np.array([[4.0, 1.0], [1.0, 1.0]]))
+    >>> sd.tolist(), corr[0, 1]
+    ([2.0, 1.0], np.float64(0.5))
+    """
+    sd = np.sqrt(np.diag(cov))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = cov / np.outer(sd, sd)
+    np.fill_diagonal(corr, 1.0)
+    return sd, corr
+
+
 def vc_terms(terms: Any, theta: np.ndarray, sigma: float) -> list[dict]:
     """Per term: printed group name, column names, covariance, SDs and correlations."""
     blocks = terms.lambda_blocks(np.asarray(theta, dtype=float))
@@ -60,10 +75,7 @@ def vc_terms(terms: Any, theta: np.ndarray, sigma: float) -> list[dict]:
     out = []
     for g, t, T in zip(groups, terms.terms, blocks):
         cov = sigma ** 2 * (T @ T.T)
-        sd = np.sqrt(np.diag(cov))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            corr = cov / np.outer(sd, sd)
-        np.fill_diagonal(corr, 1.0)
+        sd, corr = sd_corr(cov)
         out.append({"group": g, "names": list(t.spec.column_names), "cov": cov, "sd": sd,
                     "corr": corr})
     return out
@@ -217,10 +229,7 @@ def build_summary(m: Any):
     if not m.REML:
         aictab = {"AIC": m.aic, "BIC": m.bic, "logLik": m.loglik,
                   "deviance": m._devcrit(False), "df.resid": float(m.df_resid)}
-    vcov = m._vcov
-    se = np.sqrt(np.diag(vcov))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        corr = vcov / np.outer(se, se)
+    se, corr = sd_corr(m._vcov)
     coefs = pd.DataFrame({"Estimate": m.fixef.to_numpy(), "Std. Error": se,
                           "t value": m.fixef.to_numpy() / se}, index=list(m.column_names))
     scaled = m.residuals("pearson", scaled=True).dropna().to_numpy()
@@ -240,10 +249,8 @@ def build_glmer_summary(m: Any):
     base = build_summary_lines(m)
     aictab = {"AIC": m.aic, "BIC": m.bic, "logLik": m.loglik, "deviance": -2 * m.loglik,
               "df.resid": float(m.df_resid)}
-    vcov = m._vcov
-    se = np.sqrt(np.diag(vcov))
+    se, corr = sd_corr(m._vcov)
     with np.errstate(invalid="ignore", divide="ignore"):
-        corr = vcov / np.outer(se, se)
         z = m.fixef.to_numpy() / se
     coefs = pd.DataFrame({"Estimate": m.fixef.to_numpy(), "Std. Error": se,
                           f"{'t' if m._use_scale else 'z'} value": z,
