@@ -18,7 +18,7 @@ differences, or the exact one), and lme4's ``isSingular`` (a bounded element bel
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 from scipy.optimize import minimize
@@ -26,7 +26,7 @@ from scipy.optimize import minimize
 from aurora.engine.lmm import LMMProblem, PLSFactor, factorize, pls_deviance
 from aurora.engine.lmm_gradient import criterion_gradient, has_gradient
 
-__all__ = ["LMMFit", "fit_lmm", "LMM_CONTROL", "is_singular"]
+__all__ = ["LMMFit", "fit_lmm", "LMM_CONTROL", "is_singular", "nlopt_bobyqa"]
 
 LMM_CONTROL: dict[str, Any] = {
     "optimizer": "auto",   # "nloptwrap" (lme4's NLopt BOBYQA), "L-BFGS-B" (scipy), "none";
@@ -264,20 +264,73 @@ def _bobyqa(fun, theta0: np.ndarray, lower: np.ndarray, ctl: dict) -> np.ndarray
     """lme4's default optimiser: NLopt's BOBYQA with ``xtol_abs = ftol_abs = 1e-8``
     (lme4's ``nloptwrap``), NLopt's default initial step. Same algorithm, same settings,
     same start: the same estimates as lme4 to the last printed digit."""
-    import nlopt
-
     m = theta0.size
-    opt = nlopt.opt(nlopt.LN_BOBYQA, m)
-    opt.set_lower_bounds(np.where(np.isfinite(lower), lower, -np.inf))
-    opt.set_upper_bounds(np.full(m, np.inf))
-    opt.set_xtol_abs(ctl["xtol_abs"])
-    opt.set_ftol_abs(ctl["ftol_abs"])
-    opt.set_maxeval(int(ctl["maxeval"]))
-    opt.set_min_objective(lambda x, grad: fun(np.asarray(x, dtype=float)))
+    return nlopt_bobyqa(fun, np.asarray(theta0, dtype=float),
+                        np.where(np.isfinite(lower), lower, -np.inf), np.full(m, np.inf),
+                        ctl["xtol_abs"], ctl["ftol_abs"], int(ctl["maxeval"]))[0]
+
+
+def nlopt_bobyqa(fun: Callable[[np.ndarray], float], x0: np.ndarray, lower: np.ndarray,
+           upper: np.ndarray, xtol_abs: float = 1e-8, ftol_abs: float = 1e-8,
+           maxeval: int = 100_000) -> tuple[np.ndarray, float]:
+    """Minimise ``fun`` within bounds as lme4's ``nloptwrap`` does (NLopt's BOBYQA, its
+    default initial step); SciPy's bounded Powell when NLopt is missing.
+
+    Returns the best point and value seen (NLopt's ``optimum``). Non-finite values count as
+    ``1e300``.
+
+    Examples
+    --------
+    >>> x, f = nlopt_bobyqa(lambda x: float((x[0] - 2) ** 2 + 1), np.array([1.0]),
+    ...               np.array([0.0]), np.array([np.inf]))
+    >>> round(float(x[0]), 6), round(f, 10)
+    (2.0, 1.0)
+    """
+    best: list = [np.inf, None]
+
+    def f(x: np.ndarray) -> float:
+        try:
+            v = float(fun(np.asarray(x, dtype=float)))
+        except (np.linalg.LinAlgError, ValueError, FloatingPointError):
+            v = np.inf
+        if not np.isfinite(v):
+            v = 1e300
+        if v < best[0]:
+            best[0], best[1] = v, np.array(x, dtype=float)
+        return v
+
+    x0 = np.asarray(x0, dtype=float).copy()
+    lo_b, hi_b = np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
+    # a start a rounding error inside a bound (a correlation of 0.9999999999999999) makes
+    # NLopt's default initial step that distance, and BOBYQA stops at once: put it on the
+    # bound, where NLopt steps by the distance to the other bound
+    for b in (lo_b, hi_b):
+        near = np.isfinite(b) & (np.abs(x0 - b) <= 1e-10 * (1.0 + np.abs(b)))
+        x0[near] = b[near]
     try:
-        return np.asarray(opt.optimize(np.asarray(theta0, dtype=float)), dtype=float)
-    except (nlopt.RoundoffLimited, RuntimeError, ValueError):  # keep the best point seen
-        return np.asarray(theta0, dtype=float)
+        import nlopt
+    except ImportError:  # pragma: no cover - nlopt is a dependency
+        from scipy.optimize import minimize
+
+        bounds = [(lo if np.isfinite(lo) else None, hi if np.isfinite(hi) else None)
+                  for lo, hi in zip(lower, upper)]
+        minimize(f, x0, method="Powell", bounds=bounds, options={"xtol": xtol_abs,
+                                                                  "ftol": 1e-12})
+        return best[1], best[0]
+    opt = nlopt.opt(nlopt.LN_BOBYQA, x0.size)
+    opt.set_lower_bounds(np.asarray(lower, dtype=float))
+    opt.set_upper_bounds(np.asarray(upper, dtype=float))
+    opt.set_xtol_abs(xtol_abs)
+    opt.set_ftol_abs(ftol_abs)
+    opt.set_maxeval(int(maxeval))
+    opt.set_min_objective(lambda x, grad: f(x))
+    try:
+        opt.optimize(x0)
+    except (nlopt.RoundoffLimited, RuntimeError, ValueError):
+        pass  # keep the best point seen
+    if best[1] is None:
+        raise ValueError("the optimiser evaluated nothing")
+    return best[1], best[0]
 
 
 def _check_gradient(fun, theta: np.ndarray, lower: np.ndarray, grad: np.ndarray,

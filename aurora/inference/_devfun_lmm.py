@@ -23,6 +23,7 @@ from scipy.linalg.lapack import dpstrf
 
 from aurora.compile.re_terms import term_theta_layout
 from aurora.engine.lmm import LMMProblem, factorize
+from aurora.engine.lmm_optimize import nlopt_bobyqa as bobyqa
 from aurora.models._mixed_tables import sd_corr
 
 __all__ = ["sdcor_from_theta", "theta_from_sdcor", "sdcor_deviance", "drop_fixed", "bobyqa"]
@@ -207,66 +208,3 @@ def drop_fixed(pr: LMMProblem, j: int) -> Callable[[float], LMMProblem]:
                                    beta0=b_y - value * b_x)
 
     return at
-
-
-def bobyqa(fun: Callable[[np.ndarray], float], x0: np.ndarray, lower: np.ndarray,
-           upper: np.ndarray, xtol_abs: float = 1e-8, ftol_abs: float = 1e-8,
-           maxeval: int = 100_000) -> tuple[np.ndarray, float]:
-    """Minimise ``fun`` within bounds as lme4's ``nloptwrap`` does (NLopt's BOBYQA, its
-    default initial step); SciPy's bounded Powell when NLopt is missing.
-
-    Returns the best point and value seen (NLopt's ``optimum``). Non-finite values count as
-    ``1e300``.
-
-    Examples
-    --------
-    >>> x, f = bobyqa(lambda x: float((x[0] - 2) ** 2 + 1), np.array([1.0]),
-    ...               np.array([0.0]), np.array([np.inf]))
-    >>> round(float(x[0]), 6), round(f, 10)
-    (2.0, 1.0)
-    """
-    best: list = [np.inf, None]
-
-    def f(x: np.ndarray) -> float:
-        try:
-            v = float(fun(np.asarray(x, dtype=float)))
-        except (np.linalg.LinAlgError, ValueError, FloatingPointError):
-            v = np.inf
-        if not np.isfinite(v):
-            v = 1e300
-        if v < best[0]:
-            best[0], best[1] = v, np.array(x, dtype=float)
-        return v
-
-    x0 = np.asarray(x0, dtype=float).copy()
-    lo_b, hi_b = np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
-    # a start a rounding error inside a bound (a correlation of 0.9999999999999999) makes
-    # NLopt's default initial step that distance, and BOBYQA stops at once: put it on the
-    # bound, where NLopt steps by the distance to the other bound
-    for b in (lo_b, hi_b):
-        near = np.isfinite(b) & (np.abs(x0 - b) <= 1e-10 * (1.0 + np.abs(b)))
-        x0[near] = b[near]
-    try:
-        import nlopt
-    except ImportError:  # pragma: no cover - nlopt is a dependency
-        from scipy.optimize import minimize
-
-        bounds = [(lo if np.isfinite(lo) else None, hi if np.isfinite(hi) else None)
-                  for lo, hi in zip(lower, upper)]
-        minimize(f, x0, method="Powell", bounds=bounds, options={"xtol": xtol_abs,
-                                                                  "ftol": 1e-12})
-        return best[1], best[0]
-    opt = nlopt.opt(nlopt.LN_BOBYQA, x0.size)
-    opt.set_lower_bounds(np.asarray(lower, dtype=float))
-    opt.set_upper_bounds(np.asarray(upper, dtype=float))
-    opt.set_xtol_abs(xtol_abs)
-    opt.set_ftol_abs(ftol_abs)
-    opt.set_maxeval(int(maxeval))
-    opt.set_min_objective(lambda x, grad: f(x))
-    try:
-        opt.optimize(x0)
-    except (nlopt.RoundoffLimited, RuntimeError, ValueError):
-        pass  # keep the best point seen
-    if best[1] is None:
-        raise ValueError("the optimiser evaluated nothing")
-    return best[1], best[0]
